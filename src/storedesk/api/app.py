@@ -1,0 +1,113 @@
+"""The composition root: settings → database → adapters → routers, and the embedded job runner."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from storedesk import __version__
+from storedesk.agents.endpoints import auth_router
+from storedesk.agents.endpoints import router as agents_router
+from storedesk.api import errors
+from storedesk.api.middleware import BodySizeLimit
+from storedesk.channels.endpoints import router as channels_router
+from storedesk.commerce.endpoints import router as commerce_router
+from storedesk.config import Settings, get_settings
+from storedesk.conversations import tasks as conversation_tasks
+from storedesk.conversations.endpoints import router as conversations_router
+from storedesk.customers.endpoints import router as customers_router
+from storedesk.db.migrate import current_revision
+from storedesk.db.session import Database
+from storedesk.jobs.endpoints import router as jobs_router
+from storedesk.jobs.runner import JobRunner
+from storedesk.kit.crypto import SecretBox
+from storedesk.shops.endpoints import router as shops_router
+
+log = logging.getLogger("storedesk")
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+    revision: str | None
+    jobs: str
+
+
+def build_api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1", responses=errors.COMMON_RESPONSES)
+    for router in (
+        auth_router,
+        agents_router,
+        shops_router,
+        channels_router,
+        customers_router,
+        conversations_router,
+        commerce_router,
+        jobs_router,
+    ):
+        api.include_router(router)
+    return api
+
+
+def configure_adapters(settings: Settings) -> SecretBox:
+    """Wire adapters that need configuration (credential decryption for delivery jobs)."""
+    box = SecretBox(settings.secret_keys)
+    conversation_tasks.configure(box)
+    return box
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None, run_jobs: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = db or Database(settings.resolved_database_url)
+    box = configure_adapters(settings)
+    embedded_jobs = settings.jobs_mode == "embedded" if run_jobs is None else run_jobs
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner: JobRunner | None = None
+        task: asyncio.Task[Any] | None = None
+        if embedded_jobs:
+            runner = JobRunner(database, concurrency=4, poll_interval=1.0)
+            task = asyncio.create_task(runner.run_forever(), name="storedesk-jobs")
+        try:
+            yield
+        finally:
+            if runner is not None and task is not None:
+                runner.stop()
+                await asyncio.wait_for(task, timeout=10)
+            if db is None:
+                await database.dispose()
+
+    app = FastAPI(
+        title="storedesk",
+        version=__version__,
+        summary="Self-hosted customer service for online shops",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.box = box
+    errors.install(app)
+    app.include_router(build_api_router())
+
+    @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and database state")
+    async def health() -> Health:
+        revision = await current_revision(database.engine)
+        return Health(
+            status="ok",
+            version=__version__,
+            database=database.kind,
+            revision=revision,
+            jobs="embedded" if embedded_jobs else "external",
+        )
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

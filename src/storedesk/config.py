@@ -1,0 +1,64 @@
+"""One settings object, read from ``STOREDESK_*`` environment variables (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STOREDESK_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path(".storedesk-data"), description="SQLite file, attachments, models")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    secret_key: str | None = Field(
+        default=None,
+        description="Comma-separated secrets; the first encrypts, all decrypt (rotation). "
+        "Default: generated once into data_dir/secret.key",
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    smtp_port: int = 2525
+    smtp_host: str = "127.0.0.1"
+    jobs_mode: str = Field(default="embedded", description="embedded: in-process runner; external: storedesk worker")
+    session_ttl_hours: int = 12
+    max_body_bytes: int = 1_048_576
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'storedesk.db').resolve()}"
+
+    @property
+    def secret_keys(self) -> list[str]:
+        if self.secret_key:
+            return [k.strip() for k in self.secret_key.split(",") if k.strip()]
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return [path.read_text().strip()]
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain ``postgresql://`` and ``sqlite:///`` URLs and pick the async drivers we ship."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.split(":///", 1)[1]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,406 @@
+"""Conversations and messages. Each function is the one write path for its state change: it checks,
+writes, records the timeline event and enqueues the side effects in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storedesk.agents.repository import AgentRepository, TeamRepository
+from storedesk.channels.models import Channel
+from storedesk.channels.repository import ChannelRepository
+from storedesk.commerce.repository import OrderRepository
+from storedesk.conversations.models import (
+    AuthorType,
+    Conversation,
+    ConversationStatus,
+    ConversationTag,
+    DeliveryStatus,
+    Direction,
+    Message,
+    Priority,
+)
+from storedesk.conversations.repository import ConversationRepository, MessageRepository
+from storedesk.customers.repository import CustomerRepository
+from storedesk.events.service import record
+from storedesk.jobs.registry import enqueue
+from storedesk.kit.actor import Actor
+from storedesk.kit.errors import InvalidTransition, ValidationFailed
+from storedesk.kit.time import utcnow
+from storedesk.shops.service import next_conversation_number
+
+MAX_TEXT = 100_000
+TAG_MAX = 64
+
+ALLOWED: dict[ConversationStatus, set[ConversationStatus]] = {
+    ConversationStatus.open: {
+        ConversationStatus.pending,
+        ConversationStatus.snoozed,
+        ConversationStatus.resolved,
+        ConversationStatus.closed,
+    },
+    ConversationStatus.pending: {
+        ConversationStatus.open,
+        ConversationStatus.snoozed,
+        ConversationStatus.resolved,
+        ConversationStatus.closed,
+    },
+    ConversationStatus.snoozed: {
+        ConversationStatus.open,
+        ConversationStatus.pending,
+        ConversationStatus.resolved,
+        ConversationStatus.closed,
+    },
+    ConversationStatus.resolved: {ConversationStatus.open, ConversationStatus.closed},
+    ConversationStatus.closed: set(),
+}
+
+
+async def open_conversation(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    actor: Actor,
+    customer_id: int,
+    channel_id: int,
+    subject: str | None = None,
+    language: str | None = None,
+    priority: Priority = Priority.normal,
+    order_id: int | None = None,
+    created_at: datetime | None = None,
+) -> Conversation:
+    await CustomerRepository(session, shop_id).get_or_404(customer_id)
+    await ChannelRepository(session, shop_id).get_or_404(channel_id)
+    if order_id is not None:
+        await OrderRepository(session, shop_id).get_or_404(order_id)
+    now = created_at or utcnow()
+    conversation = Conversation(
+        shop_id=shop_id,
+        number=await next_conversation_number(session, shop_id),
+        customer_id=customer_id,
+        channel_id=channel_id,
+        subject=subject,
+        language=language,
+        priority=priority,
+        order_id=order_id,
+        status=ConversationStatus.open,
+        last_activity_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(conversation)
+    await session.flush()
+    await record(
+        session,
+        shop_id=shop_id,
+        type="conversation.created",
+        actor=actor,
+        conversation_id=conversation.id,
+        customer_id=customer_id,
+        order_id=order_id,
+        occurred_at=now,
+        data={"channel_id": channel_id, "number": conversation.number},
+    )
+    return conversation
+
+
+def _author_for(actor: Actor, direction: Direction) -> AuthorType:
+    if direction == Direction.inbound:
+        return AuthorType.customer
+    return {"agent": AuthorType.agent, "assistant": AuthorType.assistant}.get(actor.type, AuthorType.system)
+
+
+async def add_message(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    actor: Actor,
+    conversation_id: int,
+    direction: Direction,
+    text: str,
+    html: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+    channel_id: int | None = None,
+    provider_message_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> tuple[Message, bool]:
+    """Add a message to a conversation. Returns ``(message, created)``.
+
+    Inbound messages are deduplicated on ``(channel, provider_message_id)``: a redelivery returns the
+    stored message and changes nothing. Outbound replies enqueue ``delivery.send`` in the same
+    transaction; internal notes are never sent anywhere.
+    """
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(f"text is longer than {MAX_TEXT} characters", details={"field": "text"})
+    if not text.strip() and not attachments and direction != Direction.system:
+        raise ValidationFailed("a message needs text or an attachment", details={"field": "text"})
+    conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
+    channel: Channel = await ChannelRepository(session, shop_id).get_or_404(
+        channel_id if channel_id is not None else conversation.channel_id
+    )
+    if provider_message_id is not None:
+        existing = await MessageRepository(session, shop_id).by_provider_id(channel.id, provider_message_id)
+        if existing is not None:
+            return existing, False
+    if direction == Direction.outbound and conversation.status == ConversationStatus.closed:
+        raise InvalidTransition(
+            f"conversation {conversation.id} is closed; replies are not possible",
+            details={"status": conversation.status},
+        )
+    now = created_at or utcnow()
+    message = Message(
+        shop_id=shop_id,
+        conversation_id=conversation.id,
+        channel_id=channel.id if direction in (Direction.inbound, Direction.outbound) else None,
+        direction=direction,
+        author_type=_author_for(actor, direction),
+        author_agent_id=actor.id if actor.type == "agent" else None,
+        text=text,
+        html=html,
+        attachments=attachments or [],
+        meta=meta or {},
+        provider_message_id=provider_message_id,
+        delivery_status=(
+            DeliveryStatus.queued
+            if direction == Direction.outbound
+            else DeliveryStatus.received
+        ),
+        created_at=now,
+    )
+    session.add(message)
+    conversation.last_activity_at = now
+    if direction in (Direction.inbound, Direction.outbound):
+        conversation.message_count += 1
+        conversation.last_message_at = now
+    if direction == Direction.inbound:
+        if conversation.waiting_since is None:
+            conversation.waiting_since = now
+        if conversation.status in (
+            ConversationStatus.resolved,
+            ConversationStatus.pending,
+            ConversationStatus.snoozed,
+        ):
+            await _set_status(session, conversation, ConversationStatus.open, actor, now)
+    elif direction == Direction.outbound:
+        if conversation.first_response_at is None:
+            conversation.first_response_at = now
+        conversation.waiting_since = None
+    await session.flush()
+    await record(
+        session,
+        shop_id=shop_id,
+        type=f"message.{'received' if direction == Direction.inbound else 'created'}",
+        actor=actor,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        occurred_at=now,
+        data={"message_id": message.id, "direction": direction.value, "channel_id": message.channel_id},
+    )
+    if direction == Direction.outbound:
+        await enqueue(
+            session,
+            "delivery.send",
+            {"message_id": message.id},
+            shop_id=shop_id,
+            dedupe_key=f"delivery.send:{message.id}",
+        )
+    return message, True
+
+
+async def _set_status(
+    session: AsyncSession,
+    conversation: Conversation,
+    status: ConversationStatus,
+    actor: Actor,
+    now: datetime,
+    snoozed_until: datetime | None = None,
+) -> None:
+    before = ConversationStatus(conversation.status)
+    if status not in ALLOWED[before]:
+        raise InvalidTransition(
+            f"a {before.value} conversation cannot become {status.value}",
+            details={"from": before.value, "to": status.value},
+        )
+    conversation.status = status
+    conversation.snoozed_until = snoozed_until if status == ConversationStatus.snoozed else None
+    if status == ConversationStatus.resolved:
+        conversation.resolved_at = now
+        conversation.resolved_by_assistant = actor.type == "assistant"
+    if status == ConversationStatus.closed:
+        conversation.closed_at = now
+    if before == ConversationStatus.resolved and status == ConversationStatus.open:
+        conversation.reopened_count += 1
+        conversation.resolved_at = None
+    conversation.last_activity_at = now
+    await record(
+        session,
+        shop_id=conversation.shop_id,
+        type="conversation.status_changed",
+        actor=actor,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        occurred_at=now,
+        data={
+            "from": before.value,
+            "to": status.value,
+            "snoozed_until": snoozed_until.isoformat() if snoozed_until else None,
+        },
+    )
+
+
+async def change_status(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    actor: Actor,
+    conversation_id: int,
+    status: ConversationStatus,
+    snoozed_until: datetime | None = None,
+) -> Conversation:
+    conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
+    now = utcnow()
+    if status == ConversationStatus.snoozed:
+        if snoozed_until is None or snoozed_until <= now:
+            raise ValidationFailed("snoozing needs a snoozed_until in the future", details={"field": "snoozed_until"})
+    elif snoozed_until is not None:
+        raise ValidationFailed("snoozed_until is only for status snoozed", details={"field": "snoozed_until"})
+    if status == conversation.status:
+        raise InvalidTransition(f"conversation {conversation.id} is already {status.value}")
+    await _set_status(session, conversation, status, actor, now, snoozed_until)
+    if status == ConversationStatus.snoozed:
+        await enqueue(
+            session,
+            "conversation.wake",
+            {"conversation_id": conversation.id, "snoozed_until": snoozed_until.isoformat() if snoozed_until else None},
+            shop_id=shop_id,
+            run_at=snoozed_until,
+        )
+    return conversation
+
+
+async def wake_if_due(session: AsyncSession, *, shop_id: int, conversation_id: int, snoozed_until: str) -> bool:
+    """Job side of snooze: reopen only if the conversation is still snoozed until that same time."""
+    conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
+    if conversation.status != ConversationStatus.snoozed or conversation.snoozed_until is None:
+        return False
+    if conversation.snoozed_until.isoformat() != snoozed_until:
+        return False
+    await _set_status(session, conversation, ConversationStatus.open, Actor("system"), utcnow())
+    return True
+
+
+async def assign(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    actor: Actor,
+    conversation_id: int,
+    assignee_id: int | None,
+    team_id: int | None,
+    set_assignee: bool = True,
+    set_team: bool = True,
+) -> Conversation:
+    conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
+    if set_assignee and assignee_id is not None:
+        agent = await AgentRepository(session, shop_id).get_or_404(assignee_id)
+        if not agent.is_active:
+            raise ValidationFailed(f"agent {agent.id} is deactivated", details={"field": "assignee_id"})
+    if set_team and team_id is not None:
+        await TeamRepository(session, shop_id).get_or_404(team_id)
+    before = {"assignee_id": conversation.assignee_id, "team_id": conversation.team_id}
+    if set_assignee:
+        conversation.assignee_id = assignee_id
+    if set_team:
+        conversation.team_id = team_id
+    after = {"assignee_id": conversation.assignee_id, "team_id": conversation.team_id}
+    if before == after:
+        return conversation
+    conversation.last_activity_at = utcnow()
+    await record(
+        session,
+        shop_id=shop_id,
+        type="conversation.assigned",
+        actor=actor,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        data={"before": before, "after": after},
+    )
+    return conversation
+
+
+async def update_attributes(
+    session: AsyncSession, *, shop_id: int, actor: Actor, conversation_id: int, changes: dict[str, Any]
+) -> Conversation:
+    """Priority, subject, language, intent and the related order."""
+    conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
+    if changes.get("order_id") is not None:
+        await OrderRepository(session, shop_id).get_or_404(changes["order_id"])
+    before = {k: getattr(conversation, k) for k in changes}
+    changed = {k: v for k, v in changes.items() if before[k] != v}
+    if not changed:
+        return conversation
+    for key, value in changed.items():
+        setattr(conversation, key, value)
+    await record(
+        session,
+        shop_id=shop_id,
+        type="conversation.updated",
+        actor=actor,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        data={"before": {k: before[k] for k in changed}, "after": changed},
+    )
+    return conversation
+
+
+def _clean_tag(tag: str) -> str:
+    cleaned = tag.strip().lower()
+    if not cleaned or len(cleaned) > TAG_MAX or any(c in cleaned for c in ",\n\t"):
+        raise ValidationFailed(f"tag {tag!r} must be 1–{TAG_MAX} characters without commas", details={"field": "tags"})
+    return cleaned
+
+
+async def change_tags(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    actor: Actor,
+    conversation_id: int,
+    add: list[str],
+    remove: list[str],
+) -> list[str]:
+    conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
+    add_c = {_clean_tag(t) for t in add}
+    remove_c = {_clean_tag(t) for t in remove}
+    current = set(
+        (
+            await session.execute(
+                select(ConversationTag.name).where(ConversationTag.conversation_id == conversation.id)
+            )
+        ).scalars()
+    )
+    to_add = add_c - current
+    to_remove = (remove_c & current) - add_c
+    for name in sorted(to_add):
+        session.add(ConversationTag(conversation_id=conversation.id, name=name, shop_id=shop_id))
+    if to_remove:
+        await session.execute(
+            delete(ConversationTag).where(
+                ConversationTag.conversation_id == conversation.id, ConversationTag.name.in_(to_remove)
+            )
+        )
+    if to_add or to_remove:
+        await record(
+            session,
+            shop_id=shop_id,
+            type="conversation.tagged",
+            actor=actor,
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            data={"added": sorted(to_add), "removed": sorted(to_remove)},
+        )
+    return sorted((current | to_add) - to_remove)

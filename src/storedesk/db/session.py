@@ -1,0 +1,83 @@
+"""Engines and sessions for both shapes (SQLite WAL file, PostgreSQL).
+
+The request or job boundary owns the transaction: it opens a session with :func:`transaction`,
+services add to it, the boundary commits. Work registered with :func:`after_commit` (job wake-ups,
+real-time events) runs only once the data is durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+PostCommit = Callable[[], Awaitable[None] | None]
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # aiosqlite's default isolation emits BEGIN lazily; we issue BEGIN IMMEDIATE ourselves
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # writers serialise at BEGIN instead of failing on lock upgrade mid-transaction
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+
+    @property
+    def kind(self) -> str:
+        return "sqlite" if self.url.startswith("sqlite") else "postgresql"
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success, roll back on error, then run post-commit hooks."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+                await commit(session)
+            except BaseException:
+                await session.rollback()
+                session.info.pop("post_commit", None)
+                session.info.pop("realtime", None)
+                raise
+
+
+def after_commit(session: AsyncSession, fn: PostCommit) -> None:
+    hooks: list[PostCommit] = session.info.setdefault("post_commit", [])
+    if fn not in hooks:
+        hooks.append(fn)
+
+
+async def commit(session: AsyncSession) -> None:
+    await session.commit()
+    hooks: list[PostCommit] = session.info.pop("post_commit", [])
+    for hook in hooks:
+        result = hook()
+        if result is not None:
+            await result

@@ -1,0 +1,43 @@
+"""The one way to write to the append-only event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storedesk.events.models import Event
+from storedesk.kit.actor import Actor
+from storedesk.kit.time import utcnow
+from storedesk.realtime import publish_after_commit
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    type: str,
+    actor: Actor,
+    conversation_id: int | None = None,
+    customer_id: int | None = None,
+    order_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    event = Event(
+        shop_id=shop_id,
+        type=type,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+        order_id=order_id,
+        data=data or {},
+        occurred_at=occurred_at or utcnow(),
+    )
+    session.add(event)
+    publish_after_commit(
+        session, shop_id, {"type": type, "conversation_id": conversation_id, "customer_id": customer_id}
+    )
+    return event

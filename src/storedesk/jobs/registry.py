@@ -1,0 +1,109 @@
+"""Job registry and the transactional enqueue.
+
+Handlers are registered with ``@job("delivery.send")`` and receive a :class:`JobContext`. They must be
+idempotent: a job may run again after a crash between its work and its bookkeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storedesk.db.session import Database, after_commit
+from storedesk.jobs.models import Job
+from storedesk.kit.time import utcnow
+
+
+class PermanentJobError(Exception):
+    """Raised by a handler when retrying cannot help: the job goes straight to ``dead``."""
+
+
+@dataclass
+class JobContext:
+    db: Database
+    job_id: int
+    name: str
+    payload: dict[str, Any]
+    shop_id: int | None
+    attempt: int
+    max_attempts: int
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.attempt >= self.max_attempts
+
+
+Handler = Callable[[JobContext], Awaitable[None]]
+
+
+@dataclass
+class JobSpec:
+    name: str
+    handler: Handler
+    max_attempts: int = 8
+    backoff_seconds: float = 2.0
+    backoff_cap_seconds: float = 3600.0
+
+
+@dataclass
+class Registry:
+    specs: dict[str, JobSpec] = field(default_factory=dict)
+
+    def get(self, name: str) -> JobSpec | None:
+        return self.specs.get(name)
+
+
+registry = Registry()
+
+# woken after a commit that enqueued work (in-process runner); workers on PostgreSQL also LISTEN
+wakeup = asyncio.Event()
+
+
+def job(
+    name: str, *, max_attempts: int = 8, backoff_seconds: float = 2.0, backoff_cap_seconds: float = 3600.0
+) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        registry.specs[name] = JobSpec(name, fn, max_attempts, backoff_seconds, backoff_cap_seconds)
+        return fn
+
+    return register
+
+
+async def enqueue(
+    session: AsyncSession,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    shop_id: int | None = None,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int | None = None,
+) -> Job:
+    """Add a job to the caller's transaction: it exists if and only if the caller's data commits."""
+    spec = registry.get(name)
+    job_row = Job(
+        name=name,
+        payload=payload,
+        shop_id=shop_id,
+        run_at=run_at or utcnow(),
+        dedupe_key=dedupe_key,
+        max_attempts=max_attempts or (spec.max_attempts if spec else 8),
+    )
+    session.add(job_row)
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql" and not session.info.get("notified_jobs"):
+        # delivered to LISTENing workers on commit, dropped on rollback
+        await session.execute(text("SELECT pg_notify('storedesk_jobs', '')"))
+        session.info["notified_jobs"] = True
+    after_commit(session, _wake)
+    return job_row
+
+
+def _wake() -> None:
+    wakeup.set()

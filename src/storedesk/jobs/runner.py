@@ -1,0 +1,170 @@
+"""Runs due jobs: in-process (embedded shape) or in ``storedesk worker`` processes (production).
+
+Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so any number of workers on any number of
+machines share one queue; SQLite's ``BEGIN IMMEDIATE`` serialises the claim in the single process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from storedesk.db.session import Database
+from storedesk.jobs.models import Job, JobStatus
+from storedesk.jobs.registry import JobContext, PermanentJobError, registry, wakeup
+from storedesk.kit.time import utcnow
+
+log = logging.getLogger("storedesk.jobs")
+
+STALE_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    name: str
+    payload: dict[str, Any]
+    shop_id: int | None
+    attempts: int
+    max_attempts: int
+
+
+def backoff_delay(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter: attempt 1 → up to base, 2 → up to 2·base, …"""
+    ceiling = min(cap, base * (2 ** (attempt - 1)))
+    return ceiling / 2 + random.random() * ceiling / 2
+
+
+class JobRunner:
+    def __init__(self, db: Database, *, concurrency: int = 4, poll_interval: float = 1.0) -> None:
+        self.db = db
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+        wakeup.set()
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        now = utcnow()
+        async with self.db.transaction() as session:
+            due = (
+                select(Job.id)
+                .where(Job.status == JobStatus.queued, Job.run_at <= now)
+                .order_by(Job.run_at, Job.id)
+                .limit(limit)
+            )
+            if self.db.kind == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            stmt = (
+                update(Job)
+                .where(Job.id.in_(due.scalar_subquery()))
+                .values(
+                    status=JobStatus.running,
+                    locked_at=now,
+                    locked_by=self.worker_id,
+                    attempts=Job.attempts + 1,
+                )
+                .returning(Job.id, Job.name, Job.payload, Job.shop_id, Job.attempts, Job.max_attempts)
+            )
+            rows = (await session.execute(stmt)).all()
+        return [Claimed(*row) for row in rows]
+
+    async def recover_stale(self) -> int:
+        """Jobs left ``running`` by a crashed worker go back to the queue."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(Job)
+                .where(Job.status == JobStatus.running, Job.locked_at < utcnow() - STALE_AFTER)
+                .values(status=JobStatus.queued, locked_at=None, locked_by=None)
+                .returning(Job.id)
+            )
+            return len(result.all())
+
+    async def execute(self, job: Claimed) -> None:
+        spec = registry.get(job.name)
+        error: str | None = None
+        permanent = False
+        if spec is None:
+            error, permanent = f"no handler registered for job {job.name!r}", True
+        else:
+            ctx = JobContext(
+                db=self.db,
+                job_id=job.id,
+                name=job.name,
+                payload=job.payload,
+                shop_id=job.shop_id,
+                attempt=job.attempts,
+                max_attempts=job.max_attempts,
+            )
+            try:
+                await spec.handler(ctx)
+            except PermanentJobError as exc:
+                error, permanent = f"{type(exc).__name__}: {exc}", True
+            except Exception as exc:
+                error = "".join(traceback.format_exception_only(exc)).strip()
+                log.warning("job %s #%s attempt %s failed: %s", job.name, job.id, job.attempts, error)
+        async with self.db.transaction() as session:
+            if error is None:
+                values: dict[str, Any] = {"status": JobStatus.done, "finished_at": utcnow(), "last_error": None}
+            elif permanent or job.attempts >= job.max_attempts:
+                values = {"status": JobStatus.dead, "finished_at": utcnow(), "last_error": error}
+            else:
+                assert spec is not None
+                delay = backoff_delay(job.attempts, spec.backoff_seconds, spec.backoff_cap_seconds)
+                values = {
+                    "status": JobStatus.queued,
+                    "run_at": utcnow() + timedelta(seconds=delay),
+                    "last_error": error,
+                }
+            await session.execute(
+                update(Job).where(Job.id == job.id).values(locked_at=None, locked_by=None, **values)
+            )
+
+    async def run_once(self) -> int:
+        """Claim and run one batch; returns how many jobs ran."""
+        claimed = await self.claim(self.concurrency)
+        if claimed:
+            await asyncio.gather(*(self.execute(j) for j in claimed))
+        return len(claimed)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Run until nothing is due (tests, CLI)."""
+        total = 0
+        for _ in range(max_rounds):
+            ran = await self.run_once()
+            if not ran:
+                break
+            total += ran
+        return total
+
+    async def run_forever(self) -> None:
+        await self.recover_stale()
+        rounds = 0
+        while not self._stop.is_set():
+            try:
+                ran = await self.run_once()
+            except Exception:
+                log.exception("job runner loop failed; retrying")
+                ran = 0
+            rounds += 1
+            if rounds % 600 == 0:
+                await self.recover_stale()
+            if ran:
+                continue
+            wakeup.clear()
+            try:
+                await asyncio.wait_for(wakeup.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
