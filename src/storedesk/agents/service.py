@@ -206,7 +206,7 @@ async def authenticate_token(session: AsyncSession, secret: str) -> AuthContext:
     ).one_or_none()
     if row is None:
         raise Unauthenticated("the token is not valid")
-    token, agent = row.tuple()
+    token, agent = row
     now = utcnow()
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         raise Unauthenticated("the token has expired or was revoked")

@@ -17,6 +17,7 @@ from storedesk.agents.endpoints import router as agents_router
 from storedesk.api import errors
 from storedesk.api.middleware import BodySizeLimit
 from storedesk.channels.endpoints import router as channels_router
+from storedesk.channels.webhooks import router as channel_webhooks_router
 from storedesk.commerce.endpoints import router as commerce_router
 from storedesk.config import Settings, get_settings
 from storedesk.conversations import tasks as conversation_tasks
@@ -28,6 +29,7 @@ from storedesk.jobs.endpoints import router as jobs_router
 from storedesk.jobs.runner import JobRunner
 from storedesk.kit.crypto import SecretBox
 from storedesk.shops.endpoints import router as shops_router
+from storedesk.web.routes import router as web_router
 
 log = logging.getLogger("storedesk")
 
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.state.box = box
     errors.install(app)
     app.include_router(build_api_router())
+    app.include_router(channel_webhooks_router)
+    app.include_router(web_router)
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and database state")
     async def health() -> Health:

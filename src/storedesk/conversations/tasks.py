@@ -43,7 +43,7 @@ async def _load(ctx: JobContext, message_id: int) -> OutboundMessage | None:
         ).one_or_none()
         if row is None:
             raise PermanentJobError(f"message {message_id} not found")
-        message, conversation, channel = row.tuple()
+        message, conversation, channel = row
         if message.delivery_status != DeliveryStatus.queued:
             return None  # already sent (a re-run after a crash) or failed for good
         recipients: dict[str, list[str]] = {}
