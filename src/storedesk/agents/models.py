@@ -7,6 +7,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storedesk.db.base import Base, BigId, IdMixin, TimestampMixin, shop_fk
+from storedesk.kit.time import utcnow
 
 
 class Role(StrEnum):
@@ -70,3 +71,19 @@ class AuthToken(IdMixin, TimestampMixin, Base):
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class Notification(IdMixin, Base):
+    """In-app notification for an agent (assignment, mention, SLA breach); emailed too when configured."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_agent_unread", "agent_id", "read_at", "id"),)
+
+    shop_id: Mapped[int] = shop_fk()
+    agent_id: Mapped[int] = mapped_column(BigId, ForeignKey("agents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int | None]
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]

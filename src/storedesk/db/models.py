@@ -1,6 +1,6 @@
 """Import every model so that metadata (Alembic, tests) sees the whole schema."""
 
-from storedesk.agents.models import Agent, AuthToken, Team, TeamMember
+from storedesk.agents.models import Agent, AuthToken, Notification, Team, TeamMember
 from storedesk.channels.models import Channel, InboundEvent
 from storedesk.commerce.models import (
     Order,
@@ -14,7 +14,7 @@ from storedesk.commerce.models import (
     TrackingEvent,
     Variant,
 )
-from storedesk.conversations.models import Conversation, ConversationTag, Message
+from storedesk.conversations.models import Attachment, Conversation, ConversationTag, Message
 from storedesk.customers.models import Customer, CustomerIdentity
 from storedesk.db.base import Base
 from storedesk.events.models import Event
@@ -24,6 +24,7 @@ from storedesk.shops.models import Shop
 
 __all__ = [
     "Agent",
+    "Attachment",
     "Article",
     "ArticleVersion",
     "AuthToken",
@@ -38,6 +39,7 @@ __all__ = [
     "Job",
     "Macro",
     "Message",
+    "Notification",
     "Order",
     "OrderLine",
     "Product",

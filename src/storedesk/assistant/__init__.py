@@ -1,0 +1,1 @@
+"""The offline assistant. ``storedesk.assistant.nlu`` holds the understanding layer."""
