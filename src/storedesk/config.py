@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     port: int = 8000
     smtp_port: int = 2525
     smtp_host: str = "127.0.0.1"
-    jobs_mode: str = Field(default="embedded", description="embedded: in-process runner; external: storedesk worker")
+    jobs_mode: str = Field(
+        default="embedded", description="embedded: in-process runner; external: storedesk worker"
+    )
     session_ttl_hours: int = 12
     max_body_bytes: int = 1_048_576
     login_max_failures: int = 5

@@ -9,10 +9,17 @@ from tests.conftest import ShopWorld, count_rows
 pytestmark = pytest.mark.anyio
 
 
-async def open_conv(client: httpx.AsyncClient, shop: ShopWorld, text: str = "Where is my order 1234?") -> dict:
+async def open_conv(
+    client: httpx.AsyncClient, shop: ShopWorld, text: str = "Where is my order 1234?"
+) -> dict:
     r = await client.post(
         "/api/v1/conversations",
-        json={"customer_id": shop.customer_id, "channel_id": shop.channel_id, "subject": "Order", "message": text},
+        json={
+            "customer_id": shop.customer_id,
+            "channel_id": shop.channel_id,
+            "subject": "Order",
+            "message": text,
+        },
         headers=shop.h(),
     )
     assert r.status_code == 201, r.text
@@ -73,16 +80,24 @@ async def test_open_reply_resolve_reopen(client: httpx.AsyncClient, shop_a: Shop
     ]
 
 
-async def test_invalid_transition_changes_nothing(client: httpx.AsyncClient, shop_a: ShopWorld, db: Database) -> None:
+async def test_invalid_transition_changes_nothing(
+    client: httpx.AsyncClient, shop_a: ShopWorld, db: Database
+) -> None:
     conv = await open_conv(client, shop_a)
-    r = await client.post(f"/api/v1/conversations/{conv['id']}/status", json={"status": "closed"}, headers=shop_a.h())
+    r = await client.post(
+        f"/api/v1/conversations/{conv['id']}/status", json={"status": "closed"}, headers=shop_a.h()
+    )
     assert r.status_code == 200
     events_before = await count_rows(db, "events")
-    r = await client.post(f"/api/v1/conversations/{conv['id']}/status", json={"status": "open"}, headers=shop_a.h())
+    r = await client.post(
+        f"/api/v1/conversations/{conv['id']}/status", json={"status": "open"}, headers=shop_a.h()
+    )
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "invalid_transition"
     assert r.json()["error"]["details"] == {"from": "closed", "to": "open"}
-    r = await client.post(f"/api/v1/conversations/{conv['id']}/messages", json={"text": "hi"}, headers=shop_a.h())
+    r = await client.post(
+        f"/api/v1/conversations/{conv['id']}/messages", json={"text": "hi"}, headers=shop_a.h()
+    )
     assert r.status_code == 409
     assert await count_rows(db, "events") == events_before
     assert await count_rows(db, "messages") == 1

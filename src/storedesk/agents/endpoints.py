@@ -23,6 +23,7 @@ from storedesk.agents.schemas import (
 )
 from storedesk.api.deps import SESSION_COOKIE, AdminAuth, Auth, Session
 from storedesk.config import Settings
+from storedesk.kit.schemas import IdPath
 from storedesk.shops.models import Shop
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
@@ -98,12 +99,12 @@ async def create_agent(body: AgentCreate, ctx: AdminAuth, session: Session) -> A
 
 
 @router.get("/agents/{agent_id}", response_model=AgentOut)
-async def get_agent(agent_id: int, ctx: Auth, session: Session) -> AgentOut:
+async def get_agent(agent_id: IdPath, ctx: Auth, session: Session) -> AgentOut:
     return AgentOut.model_validate(await AgentRepository(session, ctx.shop_id).get_or_404(agent_id))
 
 
 @router.patch("/agents/{agent_id}", response_model=AgentOut, summary="Change an agent (admin)")
-async def update_agent(agent_id: int, body: AgentUpdate, ctx: AdminAuth, session: Session) -> AgentOut:
+async def update_agent(agent_id: IdPath, body: AgentUpdate, ctx: AdminAuth, session: Session) -> AgentOut:
     agent = await service.update_agent(session, ctx, agent_id, **body.model_dump(exclude_unset=True))
     return AgentOut.model_validate(agent)
 
@@ -119,7 +120,9 @@ async def list_tokens(ctx: Auth, session: Session) -> list[TokenOut]:
     return [TokenOut.model_validate(t) for t in (await session.execute(stmt)).scalars()]
 
 
-@router.post("/tokens", response_model=TokenCreated, status_code=201, summary="Create an API token for yourself")
+@router.post(
+    "/tokens", response_model=TokenCreated, status_code=201, summary="Create an API token for yourself"
+)
 async def create_token(body: TokenCreate, ctx: Auth, session: Session) -> TokenCreated:
     agent = await AgentRepository(session, ctx.shop_id).get_or_404(ctx.agent_id)
     ttl = timedelta(days=body.expires_in_days) if body.expires_in_days else None
@@ -128,7 +131,7 @@ async def create_token(body: TokenCreate, ctx: Auth, session: Session) -> TokenC
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
-async def revoke_token(token_id: int, ctx: Auth, session: Session) -> Response:
+async def revoke_token(token_id: IdPath, ctx: Auth, session: Session) -> Response:
     await service.revoke_token(session, ctx, token_id)
     return Response(status_code=204)
 
@@ -153,12 +156,12 @@ async def create_team(body: TeamCreate, ctx: AdminAuth, session: Session) -> Tea
 
 
 @router.get("/teams/{team_id}", response_model=TeamOut)
-async def get_team(team_id: int, ctx: Auth, session: Session) -> TeamOut:
+async def get_team(team_id: IdPath, ctx: Auth, session: Session) -> TeamOut:
     return await _team_out(TeamRepository(session, ctx.shop_id), team_id)
 
 
 @router.put("/teams/{team_id}/members", response_model=TeamOut, summary="Set a team's members (admin)")
-async def set_members(team_id: int, body: TeamMembersIn, ctx: AdminAuth, session: Session) -> TeamOut:
+async def set_members(team_id: IdPath, body: TeamMembersIn, ctx: AdminAuth, session: Session) -> TeamOut:
     await service.set_team_members(session, ctx, team_id, body.agent_ids)
     await session.flush()
     return await _team_out(TeamRepository(session, ctx.shop_id), team_id)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from storedesk.agents.models import Agent, Team, TeamMember
+from storedesk.agents.models import Agent, Notification, Team, TeamMember
 from storedesk.kit.repository import ShopRepository
 
 
@@ -32,3 +32,23 @@ class TeamRepository(ShopRepository[Team]):
             TeamMember.shop_id == self.shop_id, TeamMember.team_id == team_id
         )
         return list((await self.session.execute(stmt.order_by(TeamMember.agent_id))).scalars())
+
+
+class NotificationRepository(ShopRepository[Notification]):
+    """An agent's in-app notifications (assignment, mentions), newest first."""
+
+    model = Notification
+    label = "notification"
+
+    async def for_agent(self, agent_id: int, *, limit: int = 30) -> Sequence[Notification]:
+        stmt = self.select().where(Notification.agent_id == agent_id).order_by(Notification.id.desc())
+        return (await self.session.execute(stmt.limit(limit))).scalars().all()
+
+    async def unread_count(self, agent_id: int) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.shop_id == self.shop_id, Notification.agent_id == agent_id)
+            .where(Notification.read_at.is_(None))
+        )
+        return int((await self.session.execute(stmt)).scalar_one())

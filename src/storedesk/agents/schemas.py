@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from storedesk.agents.models import Role
-from storedesk.kit.schemas import In, Out
+from storedesk.kit.schemas import Email, In, Out
 
 
 class AgentOut(Out):
@@ -20,7 +21,7 @@ class AgentOut(Out):
 
 
 class AgentCreate(In):
-    email: EmailStr
+    email: Email
     name: str = Field(min_length=1, max_length=200)
     role: Role = Role.agent
     password: str = Field(min_length=10, max_length=200)
@@ -81,4 +82,4 @@ class TeamCreate(In):
 
 
 class TeamMembersIn(In):
-    agent_ids: list[int] = Field(max_length=500)
+    agent_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(max_length=500)

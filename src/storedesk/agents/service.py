@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storedesk.agents.models import Agent, AuthToken, Role, Team, TeamMember, TokenKind
+from storedesk.agents.models import Agent, AuthToken, Notification, Role, Team, TeamMember, TokenKind
 from storedesk.agents.repository import AgentRepository, TeamRepository
 from storedesk.agents.security import MIN_PASSWORD_LENGTH, AuthContext, hash_password, verify_password
 from storedesk.events.service import record
@@ -240,11 +240,15 @@ async def create_team(session: AsyncSession, ctx: AuthContext, *, name: str, des
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"a team named {name!r} already exists", details={"field": "name"}) from exc
-    await record(session, shop_id=ctx.shop_id, type="team.created", actor=ctx.actor, data={"team_id": team.id})
+    await record(
+        session, shop_id=ctx.shop_id, type="team.created", actor=ctx.actor, data={"team_id": team.id}
+    )
     return team
 
 
-async def set_team_members(session: AsyncSession, ctx: AuthContext, team_id: int, agent_ids: list[int]) -> Team:
+async def set_team_members(
+    session: AsyncSession, ctx: AuthContext, team_id: int, agent_ids: list[int]
+) -> Team:
     team = await TeamRepository(session, ctx.shop_id).get_or_404(team_id)
     agents = AgentRepository(session, ctx.shop_id)
     for agent_id in agent_ids:
@@ -265,3 +269,109 @@ async def set_team_members(session: AsyncSession, ctx: AuthContext, team_id: int
         data={"team_id": team.id, "added": sorted(wanted - existing), "removed": sorted(existing - wanted)},
     )
     return team
+
+
+# --- password reset by email (the agent workspace) ------------------------------------------------------
+# A reset token is ``<agent id>.<expiry>.<HMAC>``; the HMAC covers the current password hash, so a token
+# stops working once it has been used (or the password changed some other way). Nothing is stored.
+
+PASSWORD_RESET_TTL = timedelta(hours=1)
+
+
+def _reset_signature(agent: Agent, expires: int, secret: str) -> str:
+    import hashlib
+    import hmac
+
+    message = f"{agent.id}.{agent.shop_id}.{expires}.{agent.password_hash or ''}.{agent.email}"
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def password_reset_token(agent: Agent, secret: str) -> str:
+    expires = int((utcnow() + PASSWORD_RESET_TTL).timestamp())
+    return f"{agent.id}.{expires}.{_reset_signature(agent, expires, secret)}"
+
+
+async def agents_for_password_reset(session: AsyncSession, *, email: str) -> list[Agent]:
+    """Active agents (of any shop) signing in with ``email``: each gets their own reset link."""
+    stmt = select(Agent).where(func.lower(Agent.email) == email.strip().lower(), Agent.is_active.is_(True))
+    return list((await session.execute(stmt.order_by(Agent.id))).scalars())
+
+
+async def reset_password(session: AsyncSession, *, token: str, password: str, secrets_: list[str]) -> Agent:
+    """Set a new password with a reset token; ends every session of the agent and lifts a lockout."""
+    from storedesk.kit.crypto import constant_time_equals
+
+    invalid = ValidationFailed("the reset link is invalid or has expired", details={"field": "token"})
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        raise invalid
+    agent = await session.get(Agent, int(parts[0]))
+    expires = int(parts[1])
+    if agent is None or not agent.is_active or expires < int(utcnow().timestamp()):
+        raise invalid
+    if not any(constant_time_equals(_reset_signature(agent, expires, s), parts[2]) for s in secrets_):
+        raise invalid
+    _check_password(password)
+    agent.password_hash = hash_password(password)
+    agent.failed_logins = 0
+    agent.locked_until = None
+    await revoke_all_tokens(session, agent.id)
+    await record(
+        session,
+        shop_id=agent.shop_id,
+        type="agent.password_reset",
+        actor=Actor("agent", agent.id),
+        data={"agent_id": agent.id},
+    )
+    return agent
+
+
+async def end_session(session: AsyncSession, ctx: AuthContext) -> None:
+    """Sign out: revoke the session token the request came with."""
+    token = await session.get(AuthToken, ctx.token_id)
+    if token is not None and token.kind == TokenKind.session and token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+async def notify(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    agent_id: int,
+    kind: str,
+    text: str,
+    conversation_id: int | None = None,
+) -> Notification:
+    """An in-app notification (bell); pushed to the agent's open browsers after commit."""
+    from storedesk.realtime import publish_after_commit
+
+    notification = Notification(
+        shop_id=shop_id, agent_id=agent_id, kind=kind, text=text[:500], conversation_id=conversation_id
+    )
+    session.add(notification)
+    publish_after_commit(
+        session,
+        shop_id,
+        {
+            "type": "notification.created",
+            "agent_id": agent_id,
+            "conversation_id": conversation_id,
+            "customer_id": None,
+        },
+    )
+    return notification
+
+
+async def mark_notifications_read(
+    session: AsyncSession, ctx: AuthContext, notification_ids: list[int] | None = None
+) -> int:
+    """Mark the agent's own notifications read (all unread ones when no ids are given)."""
+    stmt = (
+        update(Notification)
+        .where(Notification.shop_id == ctx.shop_id, Notification.agent_id == ctx.agent_id)
+        .where(Notification.read_at.is_(None))
+    )
+    if notification_ids is not None:
+        stmt = stmt.where(Notification.id.in_(notification_ids))
+    result = await session.execute(stmt.values(read_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -65,7 +65,9 @@ def configure_adapters(settings: Settings) -> SecretBox:
     return box
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None, run_jobs: bool | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, db: Database | None = None, run_jobs: bool | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url)
     box = configure_adapters(settings)

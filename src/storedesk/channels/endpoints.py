@@ -7,6 +7,7 @@ from storedesk.channels import service
 from storedesk.channels.models import Channel
 from storedesk.channels.repository import ChannelRepository
 from storedesk.channels.schemas import ChannelCreate, ChannelOut, ChannelUpdate
+from storedesk.kit.schemas import IdPath
 
 router = APIRouter(prefix="/channels", tags=["channels"])
 
@@ -46,13 +47,13 @@ async def create_channel(body: ChannelCreate, ctx: AdminAuth, session: Session, 
 
 
 @router.get("/{channel_id}", response_model=ChannelOut)
-async def get_channel(channel_id: int, ctx: Auth, session: Session) -> ChannelOut:
+async def get_channel(channel_id: IdPath, ctx: Auth, session: Session) -> ChannelOut:
     return _out(await ChannelRepository(session, ctx.shop_id).get_or_404(channel_id))
 
 
 @router.patch("/{channel_id}", response_model=ChannelOut, summary="Change a channel (admin)")
 async def update_channel(
-    channel_id: int, body: ChannelUpdate, ctx: AdminAuth, session: Session, box: Box
+    channel_id: IdPath, body: ChannelUpdate, ctx: AdminAuth, session: Session, box: Box
 ) -> ChannelOut:
     channel = await service.update_channel(
         session,

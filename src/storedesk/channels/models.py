@@ -4,10 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storedesk.db.base import Base, IdMixin, TimestampMixin, shop_fk
+from storedesk.db.base import Base, BigId, IdMixin, TimestampMixin, shop_fk
 from storedesk.kit.time import utcnow
 
 
@@ -62,3 +62,27 @@ class InboundEvent(IdMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+
+
+class ChatSession(IdMixin, TimestampMixin, Base):
+    """A website-chat visitor: the subject of a signed visitor token, bound to the conversation it sees.
+
+    The widget only ever shows the conversation bound here — never other conversations of the customer
+    the visitor was identified as (pre-chat identification is not proof of identity).
+    """
+
+    __tablename__ = "chat_sessions"
+    __table_args__ = (UniqueConstraint("channel_id", "visitor_id"),)
+
+    shop_id: Mapped[int] = shop_fk()
+    channel_id: Mapped[int] = mapped_column(BigId, ForeignKey("channels.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id", ondelete="SET NULL"))
+    conversation_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    order_number: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

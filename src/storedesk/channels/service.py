@@ -15,7 +15,9 @@ from storedesk.kit.crypto import SecretBox
 from storedesk.kit.errors import Conflict
 
 
-async def _check_external_id(session: AsyncSession, kind: ChannelKind, external_id: str | None, own: int | None) -> None:
+async def _check_external_id(
+    session: AsyncSession, kind: ChannelKind, external_id: str | None, own: int | None
+) -> None:
     if not external_id:
         return
     stmt = select(Channel.id).where(Channel.kind == kind, Channel.external_id == external_id)

@@ -41,7 +41,9 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
         fail(exc.message)
         raise  # unreachable
     except OSError as exc:
-        fail(f"{exc.strerror or exc} — is the database reachable? ({get_settings().resolved_database_url.split('@')[-1]})")
+        fail(
+            f"{exc.strerror or exc} — is the database reachable? ({get_settings().resolved_database_url.split('@')[-1]})"
+        )
         raise
 
 
@@ -90,7 +92,9 @@ def db_current() -> None:
 @app.command("seed-demo")
 def seed_demo(
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same shop")] = 42,
-    force: Annotated[bool, typer.Option(help="seed even if the demo shop exists (adds nothing twice)")] = False,
+    force: Annotated[
+        bool, typer.Option(help="seed even if the demo shop exists (adds nothing twice)")
+    ] = False,
 ) -> None:
     """Create the demo shop with products, customers, orders and conversations."""
     from storedesk.demo.seed import seed_demo as do_seed
@@ -126,7 +130,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="default STOREDESK_HOST or 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="default STOREDESK_PORT or 8000")] = None,
-    workers: Annotated[int, typer.Option(help="API processes (stateless; use PostgreSQL for more than 1)")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="API processes (stateless; use PostgreSQL for more than 1)")
+    ] = 1,
 ) -> None:
     """Serve the API and UI (runs jobs in-process unless STOREDESK_JOBS_MODE=external)."""
     settings = get_settings()
@@ -145,7 +151,9 @@ def worker(
     from storedesk.jobs.runner import JobRunner
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
 
     async def go() -> int:
         db = _database(settings)
@@ -174,7 +182,8 @@ def demo(
 ) -> None:
     """Migrate, seed the demo shop if the database is empty, print the login and serve."""
     from storedesk.db.migrate import upgrade
-    from storedesk.demo.seed import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, seed_demo as do_seed
+    from storedesk.demo.seed import DEMO_ADMIN_EMAIL, DEMO_PASSWORD
+    from storedesk.demo.seed import seed_demo as do_seed
 
     settings = get_settings()
     port = port or int(os.environ.get("PORT", settings.port))
@@ -199,7 +208,7 @@ def demo(
     typer.echo(f"  login:     {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}")
     typer.echo(
         f"  API login: curl -s -X POST {base}/api/v1/auth/login -H 'content-type: application/json' "
-        f"-d '{{\"email\": \"{DEMO_ADMIN_EMAIL}\", \"password\": \"{DEMO_PASSWORD}\"}}'"
+        f'-d \'{{"email": "{DEMO_ADMIN_EMAIL}", "password": "{DEMO_PASSWORD}"}}\''
     )
     typer.echo("")
     _serve(settings, "127.0.0.1", port)
@@ -368,4 +377,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -18,7 +18,7 @@ from storedesk.commerce.schemas import (
     VariantOut,
 )
 from storedesk.kit.pagination import decode_cursor, encode_cursor
-from storedesk.kit.schemas import Page
+from storedesk.kit.schemas import IdPath, IdQuery, Page
 
 router = APIRouter(tags=["commerce"])
 
@@ -41,7 +41,7 @@ def _before(cursor: str | None) -> int | None:
 async def list_orders(
     ctx: Auth,
     session: Session,
-    customer_id: int | None = None,
+    customer_id: IdQuery = None,
     number: Annotated[str | None, Query(max_length=64)] = None,
     financial_status: FinancialStatus | None = None,
     fulfillment_status: FulfillmentStatus | None = None,
@@ -72,8 +72,10 @@ async def _shipments_out(repo: ShipmentRepository, shipments: list) -> list[Ship
     return out
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut, summary="An order with lines, shipments, refunds, returns")
-async def get_order(order_id: int, ctx: Auth, session: Session) -> OrderOut:
+@router.get(
+    "/orders/{order_id}", response_model=OrderOut, summary="An order with lines, shipments, refunds, returns"
+)
+async def get_order(order_id: IdPath, ctx: Auth, session: Session) -> OrderOut:
     repo = OrderRepository(session, ctx.shop_id)
     order = await repo.get_or_404(order_id)
     out = OrderOut.model_validate(order)
@@ -89,7 +91,7 @@ async def get_order(order_id: int, ctx: Auth, session: Session) -> OrderOut:
 
 @router.get("/shipments", response_model=Page[ShipmentOut])
 async def list_shipments(
-    ctx: Auth, session: Session, order_id: int | None = None, cursor: Cursor = None, limit: Limit = 50
+    ctx: Auth, session: Session, order_id: IdQuery = None, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[ShipmentOut]:
     repo = ShipmentRepository(session, ctx.shop_id)
     rows = list(await repo.page(order_id=order_id, before_id=_before(cursor), limit=limit + 1))
@@ -98,7 +100,7 @@ async def list_shipments(
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentOut)
-async def get_shipment(shipment_id: int, ctx: Auth, session: Session) -> ShipmentOut:
+async def get_shipment(shipment_id: IdPath, ctx: Auth, session: Session) -> ShipmentOut:
     repo = ShipmentRepository(session, ctx.shop_id)
     return (await _shipments_out(repo, [await repo.get_or_404(shipment_id)]))[0]
 
@@ -124,7 +126,7 @@ async def list_products(
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
-async def get_product(product_id: int, ctx: Auth, session: Session) -> ProductOut:
+async def get_product(product_id: IdPath, ctx: Auth, session: Session) -> ProductOut:
     repo = ProductRepository(session, ctx.shop_id)
     product = await repo.get_or_404(product_id)
     item = ProductOut.model_validate(product)

@@ -156,7 +156,9 @@ class TrackingEvent(IdMixin, Base):
     __tablename__ = "tracking_events"
 
     shop_id: Mapped[int] = shop_fk()
-    shipment_id: Mapped[int] = mapped_column(BigId, ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
     occurred_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(String(300))

@@ -73,11 +73,19 @@ class OrderRepository(ShopRepository[Order]):
         return out
 
     async def refunds(self, order_id: int) -> Sequence[Refund]:
-        stmt = select(Refund).where(Refund.shop_id == self.shop_id, Refund.order_id == order_id).order_by(Refund.id)
+        stmt = (
+            select(Refund)
+            .where(Refund.shop_id == self.shop_id, Refund.order_id == order_id)
+            .order_by(Refund.id)
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
     async def returns(self, order_id: int) -> Sequence[Return]:
-        stmt = select(Return).where(Return.shop_id == self.shop_id, Return.order_id == order_id).order_by(Return.id)
+        stmt = (
+            select(Return)
+            .where(Return.shop_id == self.shop_id, Return.order_id == order_id)
+            .order_by(Return.id)
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
 

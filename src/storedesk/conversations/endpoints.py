@@ -22,7 +22,7 @@ from storedesk.conversations.schemas import (
     conversation_out,
 )
 from storedesk.events.repository import EventRepository
-from storedesk.kit.schemas import Page
+from storedesk.kit.schemas import IdPath, IdQuery, Page
 
 router = APIRouter(tags=["conversations"])
 
@@ -38,20 +38,22 @@ async def list_conversations(
     ctx: Auth,
     session: Session,
     status: Annotated[list[ConversationStatus] | None, Query(max_length=5)] = None,
-    channel_id: int | None = None,
+    channel_id: IdQuery = None,
     assignee: Annotated[str | None, Query(pattern=r"^(me|none|[1-9][0-9]{0,17})$")] = None,
-    team_id: int | None = None,
+    team_id: IdQuery = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
     priority: Priority | None = None,
-    customer_id: int | None = None,
+    customer_id: IdQuery = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> Page[ConversationOut]:
     flt = ConversationFilter(
         status=[s.value for s in status] if status else None,
         channel_id=channel_id,
-        assignee_id=ctx.agent_id if assignee == "me" else (int(assignee) if assignee and assignee != "none" else None),
+        assignee_id=ctx.agent_id
+        if assignee == "me"
+        else (int(assignee) if assignee and assignee != "none" else None),
         unassigned=assignee == "none",
         team_id=team_id,
         tag=tag.strip().lower() if tag else None,
@@ -95,13 +97,13 @@ async def create_conversation(body: ConversationCreate, ctx: AgentAuth, session:
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
-async def get_conversation(conversation_id: int, ctx: Auth, session: Session) -> ConversationOut:
+async def get_conversation(conversation_id: IdPath, ctx: Auth, session: Session) -> ConversationOut:
     return await _one(session, ctx.shop_id, conversation_id)
 
 
 @router.patch("/conversations/{conversation_id}", response_model=ConversationOut)
 async def update_conversation(
-    conversation_id: int, body: ConversationUpdate, ctx: AgentAuth, session: Session
+    conversation_id: IdPath, body: ConversationUpdate, ctx: AgentAuth, session: Session
 ) -> ConversationOut:
     await service.update_attributes(
         session,
@@ -114,7 +116,9 @@ async def update_conversation(
 
 
 @router.post("/conversations/{conversation_id}/assign", response_model=ConversationOut)
-async def assign(conversation_id: int, body: AssignIn, ctx: AgentAuth, session: Session) -> ConversationOut:
+async def assign(
+    conversation_id: IdPath, body: AssignIn, ctx: AgentAuth, session: Session
+) -> ConversationOut:
     fields = body.model_fields_set
     await service.assign(
         session,
@@ -130,7 +134,9 @@ async def assign(conversation_id: int, body: AssignIn, ctx: AgentAuth, session: 
 
 
 @router.post("/conversations/{conversation_id}/status", response_model=ConversationOut)
-async def change_status(conversation_id: int, body: StatusIn, ctx: AgentAuth, session: Session) -> ConversationOut:
+async def change_status(
+    conversation_id: IdPath, body: StatusIn, ctx: AgentAuth, session: Session
+) -> ConversationOut:
     await service.change_status(
         session,
         shop_id=ctx.shop_id,
@@ -143,16 +149,21 @@ async def change_status(conversation_id: int, body: StatusIn, ctx: AgentAuth, se
 
 
 @router.post("/conversations/{conversation_id}/tags", response_model=TagsOut)
-async def change_tags(conversation_id: int, body: TagsIn, ctx: AgentAuth, session: Session) -> TagsOut:
+async def change_tags(conversation_id: IdPath, body: TagsIn, ctx: AgentAuth, session: Session) -> TagsOut:
     tags = await service.change_tags(
-        session, shop_id=ctx.shop_id, actor=ctx.actor, conversation_id=conversation_id, add=body.add, remove=body.remove
+        session,
+        shop_id=ctx.shop_id,
+        actor=ctx.actor,
+        conversation_id=conversation_id,
+        add=body.add,
+        remove=body.remove,
     )
     return TagsOut(tags=tags)
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=Page[MessageOut])
 async def list_messages(
-    conversation_id: int,
+    conversation_id: IdPath,
     ctx: Auth,
     session: Session,
     after_id: Annotated[int | None, Query(ge=0)] = None,
@@ -160,7 +171,9 @@ async def list_messages(
 ) -> Page[MessageOut]:
     await ConversationRepository(session, ctx.shop_id).get_or_404(conversation_id)
     rows = list(
-        await MessageRepository(session, ctx.shop_id).for_conversation(conversation_id, after_id=after_id, limit=limit + 1)
+        await MessageRepository(session, ctx.shop_id).for_conversation(
+            conversation_id, after_id=after_id, limit=limit + 1
+        )
     )
     nxt = str(rows[limit - 1].id) if len(rows) > limit else None
     return Page(items=[MessageOut.model_validate(m) for m in rows[:limit]], next_cursor=nxt)
@@ -172,7 +185,9 @@ async def list_messages(
     status_code=201,
     summary="Reply to the customer (queued for delivery) or add an internal note",
 )
-async def add_message(conversation_id: int, body: MessageCreate, ctx: AgentAuth, session: Session) -> MessageOut:
+async def add_message(
+    conversation_id: IdPath, body: MessageCreate, ctx: AgentAuth, session: Session
+) -> MessageOut:
     message, _ = await service.add_message(
         session,
         shop_id=ctx.shop_id,
@@ -187,15 +202,15 @@ async def add_message(conversation_id: int, body: MessageCreate, ctx: AgentAuth,
     return MessageOut.model_validate(message)
 
 
-@router.get("/conversations/{conversation_id}/events", response_model=list[EventOut], summary="Timeline and audit")
-async def list_events(conversation_id: int, ctx: Auth, session: Session) -> list[EventOut]:
+@router.get(
+    "/conversations/{conversation_id}/events", response_model=list[EventOut], summary="Timeline and audit"
+)
+async def list_events(conversation_id: IdPath, ctx: Auth, session: Session) -> list[EventOut]:
     await ConversationRepository(session, ctx.shop_id).get_or_404(conversation_id)
     events = await EventRepository(session, ctx.shop_id).for_conversation(conversation_id)
     return [EventOut.model_validate(e) for e in events]
 
 
 @router.get("/messages/{message_id}", response_model=MessageOut)
-async def get_message(message_id: int, ctx: Auth, session: Session) -> MessageOut:
+async def get_message(message_id: IdPath, ctx: Auth, session: Session) -> MessageOut:
     return MessageOut.model_validate(await MessageRepository(session, ctx.shop_id).get_or_404(message_id))
-
-

@@ -36,6 +36,9 @@ class Conversation(IdMixin, TimestampMixin, Base):
         Index("ix_conv_shop_activity", "shop_id", "last_activity_at", "id"),
         Index("ix_conv_shop_assignee", "shop_id", "assignee_id", "last_activity_at"),
         Index("ix_conv_shop_customer", "shop_id", "customer_id"),
+        # the agent workspace's inbox sorts (migration 0004_search)
+        Index("ix_conv_shop_status_waiting", "shop_id", "status", "waiting_since", "id"),
+        Index("ix_conv_shop_status_assignee", "shop_id", "status", "assignee_id", "last_activity_at"),
     )
 
     shop_id: Mapped[int] = shop_fk()
@@ -142,7 +145,9 @@ class Attachment(IdMixin, Base):
     __tablename__ = "attachments"
 
     shop_id: Mapped[int] = shop_fk()
-    message_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from storedesk.conversations.models import Conversation, ConversationTag, Message
 from storedesk.kit.pagination import decode_cursor, encode_cursor
@@ -111,3 +111,137 @@ class MessageRepository(ShopRepository[Message]):
             Message.channel_id == channel_id, Message.provider_message_id == provider_message_id
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+# --- the agent workspace's inbox (storedesk.web) -------------------------------------------------------
+
+INBOX_SORTS = ("activity", "waiting", "priority", "oldest")
+_PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+@dataclass(frozen=True)
+class InboxFilter(ConversationFilter):
+    """The inbox's filters: those of the API plus the SLA window ("due before")."""
+
+    sla_due_before: datetime | None = None
+
+
+class InboxRepository(ConversationRepository):
+    """Sorted, offset-paged inbox views and their (capped) counts."""
+
+    def filtered(self, flt: InboxFilter) -> Select[tuple[Conversation]]:
+        stmt = self.select()
+        if flt.status:
+            stmt = stmt.where(Conversation.status.in_(flt.status))
+        if flt.channel_id is not None:
+            stmt = stmt.where(Conversation.channel_id == flt.channel_id)
+        if flt.unassigned:
+            stmt = stmt.where(Conversation.assignee_id.is_(None))
+        elif flt.assignee_id is not None:
+            stmt = stmt.where(Conversation.assignee_id == flt.assignee_id)
+        if flt.team_id is not None:
+            stmt = stmt.where(Conversation.team_id == flt.team_id)
+        if flt.language:
+            stmt = stmt.where(Conversation.language == flt.language)
+        if flt.priority:
+            stmt = stmt.where(Conversation.priority == flt.priority)
+        if flt.customer_id is not None:
+            stmt = stmt.where(Conversation.customer_id == flt.customer_id)
+        if flt.tag:
+            tagged = select(ConversationTag.conversation_id).where(
+                ConversationTag.shop_id == self.shop_id, ConversationTag.name == flt.tag
+            )
+            stmt = stmt.where(Conversation.id.in_(tagged))
+        if flt.sla_due_before is not None:
+            stmt = stmt.where(
+                or_(
+                    and_(
+                        Conversation.first_response_due_at.is_not(None),
+                        Conversation.first_response_at.is_(None),
+                        Conversation.first_response_due_at <= flt.sla_due_before,
+                    ),
+                    and_(
+                        Conversation.resolution_due_at.is_not(None),
+                        Conversation.resolution_due_at <= flt.sla_due_before,
+                    ),
+                )
+            )
+        return stmt
+
+    async def inbox(
+        self, flt: InboxFilter, *, sort: str, offset: int, limit: int
+    ) -> tuple[Sequence[Conversation], bool]:
+        """One page of the view and whether there is another."""
+        stmt = self.filtered(flt)
+        if sort == "waiting":
+            stmt = stmt.order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id)
+        elif sort == "priority":
+            rank = case(_PRIORITY_RANK, value=Conversation.priority, else_=4)
+            stmt = stmt.order_by(rank, Conversation.last_activity_at.desc(), Conversation.id.desc())
+        elif sort == "oldest":
+            stmt = stmt.order_by(Conversation.last_activity_at, Conversation.id)
+        else:
+            stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+        rows = (await self.session.execute(stmt.offset(offset).limit(limit + 1))).scalars().all()
+        return rows[:limit], len(rows) > limit
+
+    async def count_capped(self, flt: InboxFilter, cap: int) -> int:
+        """How many conversations a view holds, counting no further than ``cap``."""
+        inner = self.filtered(flt).with_only_columns(Conversation.id).limit(cap).subquery()
+        return int((await self.session.execute(select(func.count()).select_from(inner))).scalar_one())
+
+    async def tag_counts(self) -> list[tuple[str, int]]:
+        stmt = (
+            select(ConversationTag.name, func.count())
+            .where(ConversationTag.shop_id == self.shop_id)
+            .group_by(ConversationTag.name)
+            .order_by(ConversationTag.name)
+        )
+        return [(name, int(n)) for name, n in (await self.session.execute(stmt)).all()]
+
+    async def by_ids(self, ids: list[int]) -> Sequence[Conversation]:
+        if not ids:
+            return []
+        return (await self.session.execute(self.select().where(Conversation.id.in_(ids)))).scalars().all()
+
+    async def by_number(self, number: int) -> Conversation | None:
+        stmt = self.select().where(Conversation.number == number)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class TimelineRepository(MessageRepository):
+    """Messages as the agent workspace shows them: latest preview per conversation, customer timeline."""
+
+    async def by_ids(self, ids: list[int]) -> Sequence[Message]:
+        if not ids:
+            return []
+        return (await self.session.execute(self.select().where(Message.id.in_(ids)))).scalars().all()
+
+    async def latest_previews(self, conversation_ids: list[int]) -> dict[int, Message]:
+        if not conversation_ids:
+            return {}
+        last_ids = (
+            select(func.max(Message.id))
+            .where(Message.shop_id == self.shop_id, Message.conversation_id.in_(conversation_ids))
+            .where(Message.direction.in_(("inbound", "outbound")))
+            .group_by(Message.conversation_id)
+        )
+        rows = (await self.session.execute(self.select().where(Message.id.in_(last_ids)))).scalars()
+        return {m.conversation_id: m for m in rows}
+
+    async def for_customer(self, customer_id: int, *, limit: int) -> Sequence[Message]:
+        """The newest ``limit`` messages of every conversation of a customer, oldest first."""
+        conv_ids = select(Conversation.id).where(
+            Conversation.shop_id == self.shop_id, Conversation.customer_id == customer_id
+        )
+        stmt = self.select().where(Message.conversation_id.in_(conv_ids)).order_by(Message.id.desc())
+        rows = list((await self.session.execute(stmt.limit(limit))).scalars())
+        rows.reverse()
+        return rows
+
+    async def latest_for_conversation(self, conversation_id: int, *, limit: int) -> Sequence[Message]:
+        """The newest ``limit`` messages of a conversation, oldest first."""
+        stmt = self.select().where(Message.conversation_id == conversation_id).order_by(Message.id.desc())
+        rows = list((await self.session.execute(stmt.limit(limit))).scalars())
+        rows.reverse()
+        return rows

@@ -74,13 +74,15 @@ class MessageOut(Out):
 
 
 class ConversationCreate(In):
-    customer_id: int = Field(ge=1)
-    channel_id: int = Field(ge=1)
+    customer_id: int = Field(ge=1, le=2**63 - 1)
+    channel_id: int = Field(ge=1, le=2**63 - 1)
     subject: str | None = Field(default=None, max_length=500)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     priority: Priority = Priority.normal
-    order_id: int | None = Field(default=None, ge=1)
-    message: str | None = Field(default=None, max_length=100_000, description="first message, from the customer")
+    order_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    message: str | None = Field(
+        default=None, max_length=100_000, description="first message, from the customer"
+    )
 
 
 class ConversationUpdate(In):
@@ -88,12 +90,12 @@ class ConversationUpdate(In):
     priority: Priority | None = None
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     intent: str | None = Field(default=None, max_length=48)
-    order_id: int | None = Field(default=None, ge=1)
+    order_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
 
 
 class AssignIn(In):
-    assignee_id: int | None = Field(default=None, ge=1)
-    team_id: int | None = Field(default=None, ge=1)
+    assignee_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    team_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
 
 
 class StatusIn(In):
@@ -114,7 +116,9 @@ class MessageCreate(In):
     kind: Literal["reply", "note"] = "reply"
     text: str = Field(max_length=100_000)
     html: str | None = Field(default=None, max_length=500_000)
-    channel_id: int | None = Field(default=None, ge=1, description="reply on another of the customer's channels")
+    channel_id: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, description="reply on another of the customer's channels"
+    )
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
 
 

@@ -3,17 +3,21 @@ writes, records the timeline event and enqueues the side effects in the caller's
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.agents.repository import AgentRepository, TeamRepository
+from storedesk.agents.service import notify
 from storedesk.channels.models import Channel
 from storedesk.channels.repository import ChannelRepository
 from storedesk.commerce.repository import OrderRepository
 from storedesk.conversations.models import (
+    DELIVERY_RANK,
     AuthorType,
     Conversation,
     ConversationStatus,
@@ -28,8 +32,8 @@ from storedesk.customers.repository import CustomerRepository
 from storedesk.events.service import record
 from storedesk.jobs.registry import enqueue
 from storedesk.kit.actor import Actor
-from storedesk.kit.errors import InvalidTransition, ValidationFailed
-from storedesk.kit.time import utcnow
+from storedesk.kit.errors import InvalidTransition, StoredeskError, ValidationFailed
+from storedesk.kit.time import ensure_aware, utcnow
 from storedesk.shops.service import next_conversation_number
 
 MAX_TEXT = 100_000
@@ -165,9 +169,7 @@ async def add_message(
         meta=meta or {},
         provider_message_id=provider_message_id,
         delivery_status=(
-            DeliveryStatus.queued
-            if direction == Direction.outbound
-            else DeliveryStatus.received
+            DeliveryStatus.queued if direction == Direction.outbound else DeliveryStatus.received
         ),
         created_at=now,
     )
@@ -265,7 +267,9 @@ async def change_status(
     now = utcnow()
     if status == ConversationStatus.snoozed:
         if snoozed_until is None or snoozed_until <= now:
-            raise ValidationFailed("snoozing needs a snoozed_until in the future", details={"field": "snoozed_until"})
+            raise ValidationFailed(
+                "snoozing needs a snoozed_until in the future", details={"field": "snoozed_until"}
+            )
     elif snoozed_until is not None:
         raise ValidationFailed("snoozed_until is only for status snoozed", details={"field": "snoozed_until"})
     if status == conversation.status:
@@ -275,14 +279,19 @@ async def change_status(
         await enqueue(
             session,
             "conversation.wake",
-            {"conversation_id": conversation.id, "snoozed_until": snoozed_until.isoformat() if snoozed_until else None},
+            {
+                "conversation_id": conversation.id,
+                "snoozed_until": snoozed_until.isoformat() if snoozed_until else None,
+            },
             shop_id=shop_id,
             run_at=snoozed_until,
         )
     return conversation
 
 
-async def wake_if_due(session: AsyncSession, *, shop_id: int, conversation_id: int, snoozed_until: str) -> bool:
+async def wake_if_due(
+    session: AsyncSession, *, shop_id: int, conversation_id: int, snoozed_until: str
+) -> bool:
     """Job side of snooze: reopen only if the conversation is still snoozed until that same time."""
     conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
     if conversation.status != ConversationStatus.snoozed or conversation.snoozed_until is None:
@@ -329,6 +338,17 @@ async def assign(
         customer_id=conversation.customer_id,
         data={"before": before, "after": after},
     )
+    new_assignee = conversation.assignee_id
+    if new_assignee is not None and new_assignee != before["assignee_id"]:
+        if not (actor.type == "agent" and actor.id == new_assignee):
+            await notify(
+                session,
+                shop_id=shop_id,
+                agent_id=new_assignee,
+                kind="assignment",
+                text=f"#{conversation.number} {conversation.subject or ''}".strip(),
+                conversation_id=conversation.id,
+            )
     return conversation
 
 
@@ -360,7 +380,9 @@ async def update_attributes(
 def _clean_tag(tag: str) -> str:
     cleaned = tag.strip().lower()
     if not cleaned or len(cleaned) > TAG_MAX or any(c in cleaned for c in ",\n\t"):
-        raise ValidationFailed(f"tag {tag!r} must be 1–{TAG_MAX} characters without commas", details={"field": "tags"})
+        raise ValidationFailed(
+            f"tag {tag!r} must be 1–{TAG_MAX} characters without commas", details={"field": "tags"}
+        )
     return cleaned
 
 
@@ -404,3 +426,240 @@ async def change_tags(
             data={"added": sorted(to_add), "removed": sorted(to_remove)},
         )
     return sorted((current | to_add) - to_remove)
+
+
+# --- channel ingest and delivery callbacks (used by storedesk.channels) -------------------------------------
+
+
+async def find_open_conversation(
+    session: AsyncSession, *, shop_id: int, customer_id: int, channel_id: int
+) -> Conversation | None:
+    """The customer's latest conversation on ``channel_id`` that is not closed (resolved ones reopen)."""
+    stmt = (
+        ConversationRepository(session, shop_id)
+        .select()
+        .where(
+            Conversation.customer_id == customer_id,
+            Conversation.channel_id == channel_id,
+            Conversation.status != ConversationStatus.closed,
+        )
+        .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def conversation_for_provider_ids(
+    session: AsyncSession, *, shop_id: int, channel_ids: list[int], provider_message_ids: list[str]
+) -> Conversation | None:
+    """The conversation holding the newest message with one of these provider ids (email Message-IDs)."""
+    if not provider_message_ids or not channel_ids:
+        return None
+    stmt = (
+        MessageRepository(session, shop_id)
+        .select()
+        .where(Message.channel_id.in_(channel_ids), Message.provider_message_id.in_(provider_message_ids))
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    message = (await session.execute(stmt)).scalar_one_or_none()
+    if message is None:
+        return None
+    return await ConversationRepository(session, shop_id).get(message.conversation_id)
+
+
+async def last_inbound_at(
+    session: AsyncSession, *, shop_id: int, customer_id: int, channel_id: int
+) -> datetime | None:
+    """When the customer last wrote to us on ``channel_id`` (messaging windows: WhatsApp, Messenger)."""
+    stmt = (
+        select(func.max(Message.created_at))
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.shop_id == shop_id,
+            Conversation.shop_id == shop_id,
+            Conversation.customer_id == customer_id,
+            Message.channel_id == channel_id,
+            Message.direction == Direction.inbound,
+        )
+    )
+    value = (await session.execute(stmt)).scalar_one_or_none()
+    return ensure_aware(value) if isinstance(value, datetime) else None
+
+
+_STATUS_TIMESTAMP = {
+    DeliveryStatus.sent: "sent_at",
+    DeliveryStatus.delivered: "delivered_at",
+    DeliveryStatus.read: "read_at",
+}
+
+
+async def apply_delivery_status(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    channel_id: int,
+    provider_message_id: str,
+    status: DeliveryStatus,
+    occurred_at: datetime | None = None,
+    error: str | None = None,
+    actor: Actor = Actor("system"),
+) -> tuple[Message | None, bool]:
+    """Apply a provider's delivery callback to our outbound message. Returns ``(message, changed)``.
+
+    Callbacks arrive late, twice and out of order: the status only ever moves forward along
+    ``DELIVERY_RANK`` (a ``read`` before its ``delivered`` wins; the late ``delivered`` only fills in
+    ``delivered_at``). Unknown ids (messages sent from elsewhere) and inbound messages are ignored.
+    """
+    stmt = (
+        MessageRepository(session, shop_id)
+        .select()
+        .where(Message.channel_id == channel_id, Message.provider_message_id == provider_message_id)
+        .with_for_update()
+    )
+    message = (await session.execute(stmt)).scalar_one_or_none()
+    if message is None or message.direction != Direction.outbound:
+        return message, False
+    when = occurred_at or utcnow()
+    # implied earlier steps: read ⇒ delivered ⇒ sent
+    if status in (DeliveryStatus.sent, DeliveryStatus.delivered, DeliveryStatus.read):
+        for step in (DeliveryStatus.sent, DeliveryStatus.delivered, DeliveryStatus.read):
+            attr = _STATUS_TIMESTAMP[step]
+            if getattr(message, attr) is None:
+                setattr(message, attr, when)
+            if step == status:
+                break
+    before = DeliveryStatus(message.delivery_status)
+    if DELIVERY_RANK[status] <= DELIVERY_RANK[before]:
+        return message, False
+    message.delivery_status = status
+    if status == DeliveryStatus.failed:
+        message.delivery_error = error or "the provider reported the message as failed"
+    await record(
+        session,
+        shop_id=shop_id,
+        type="message.failed" if status == DeliveryStatus.failed else "message.delivery_status",
+        actor=actor,
+        conversation_id=message.conversation_id,
+        occurred_at=when,
+        data={
+            "message_id": message.id,
+            "from": before.value,
+            "to": status.value,
+            **({"error": message.delivery_error} if status == DeliveryStatus.failed else {}),
+        },
+    )
+    return message, True
+
+
+# --- internal notes with @mentions, and bulk actions (the agent workspace) ------------------------------
+
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.+-]*)")
+
+
+async def add_note(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    actor: Actor,
+    conversation_id: int,
+    text: str,
+    attachments: list[dict[str, Any]] | None = None,
+) -> Message:
+    """An internal note. ``@handle`` (the part of an agent's email before the @, or their name without
+    spaces) notifies that agent."""
+    message, _ = await add_message(
+        session,
+        shop_id=shop_id,
+        actor=actor,
+        conversation_id=conversation_id,
+        direction=Direction.note,
+        text=text,
+        attachments=attachments,
+    )
+    handles = {h.rstrip(".").lower() for h in MENTION.findall(text)}
+    if not handles:
+        return message
+    mentioned: list[int] = []
+    for agent in await AgentRepository(session, shop_id).list():
+        keys = {agent.email.split("@", 1)[0].lower(), "".join(agent.name.split()).lower()}
+        if agent.is_active and keys & handles and not (actor.type == "agent" and actor.id == agent.id):
+            mentioned.append(agent.id)
+            await notify(
+                session,
+                shop_id=shop_id,
+                agent_id=agent.id,
+                kind="mention",
+                text=text[:300],
+                conversation_id=conversation_id,
+            )
+    if mentioned:
+        message.meta = {**message.meta, "mentions": mentioned}
+    return message
+
+
+BULK_ACTIONS = ("assign", "tag", "untag", "status")
+
+
+@dataclass
+class BulkResult:
+    done: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+async def bulk_action(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    actor: Actor,
+    conversation_ids: list[int],
+    action: str,
+    assignee_id: int | None = None,
+    tag: str | None = None,
+    status: ConversationStatus | None = None,
+) -> BulkResult:
+    """Apply one action to many conversations through the single-conversation write paths.
+
+    Each conversation is changed in its own savepoint: one that cannot take the change (already
+    closed, another shop's id) is skipped with the reason and the others go through.
+    """
+    if action not in BULK_ACTIONS:
+        raise ValidationFailed(f"unknown bulk action {action!r}", details={"field": "action"})
+    if action in ("tag", "untag") and not (tag or "").strip():
+        raise ValidationFailed("enter a tag", details={"field": "tag"})
+    if action == "status" and status is None:
+        raise ValidationFailed("choose a status", details={"field": "status"})
+    if action == "status" and status == ConversationStatus.snoozed:
+        raise ValidationFailed("snooze conversations one at a time", details={"field": "status"})
+    result = BulkResult()
+    for conversation_id in dict.fromkeys(conversation_ids):
+        try:
+            async with session.begin_nested():
+                if action == "assign":
+                    await assign(
+                        session,
+                        shop_id=shop_id,
+                        actor=actor,
+                        conversation_id=conversation_id,
+                        assignee_id=assignee_id,
+                        team_id=None,
+                        set_team=False,
+                    )
+                elif action in ("tag", "untag"):
+                    await change_tags(
+                        session,
+                        shop_id=shop_id,
+                        actor=actor,
+                        conversation_id=conversation_id,
+                        add=[tag or ""] if action == "tag" else [],
+                        remove=[tag or ""] if action == "untag" else [],
+                    )
+                elif status is not None:
+                    await change_status(
+                        session, shop_id=shop_id, actor=actor, conversation_id=conversation_id, status=status
+                    )
+        except StoredeskError as exc:
+            result.skipped[conversation_id] = exc.message
+        else:
+            result.done.append(conversation_id)
+    return result

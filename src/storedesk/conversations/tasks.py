@@ -124,7 +124,11 @@ async def deliver(ctx: JobContext) -> None:
         await _finish(ctx, message_id, None, f"no outbound adapter for {outbound.channel_kind} channels")
         raise PermanentJobError(f"no outbound adapter for {outbound.channel_kind} channels")
     kind = RECIPIENT_KIND.get(outbound.channel_kind)
-    if kind is not None and outbound.channel_kind not in ("chat", "api") and not outbound.recipients.get(kind):
+    if (
+        kind is not None
+        and outbound.channel_kind not in ("chat", "api")
+        and not outbound.recipients.get(kind)
+    ):
         error = f"the customer has no {kind.value} to send to"
         await _finish(ctx, message_id, None, error)
         raise PermanentJobError(error)

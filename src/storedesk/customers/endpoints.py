@@ -21,7 +21,7 @@ from storedesk.customers.schemas import (
     MergeIn,
 )
 from storedesk.kit.pagination import decode_cursor, encode_cursor
-from storedesk.kit.schemas import Page
+from storedesk.kit.schemas import IdPath, Page
 from storedesk.shops.service import get_shop
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -71,13 +71,15 @@ async def create_customer(body: CustomerCreate, ctx: AgentAuth, session: Session
 
 
 @router.get("/{customer_id}", response_model=CustomerOut)
-async def get_customer(customer_id: int, ctx: Auth, session: Session) -> CustomerOut:
+async def get_customer(customer_id: IdPath, ctx: Auth, session: Session) -> CustomerOut:
     repo = CustomerRepository(session, ctx.shop_id)
     return (await _out(repo, [await repo.get_or_404(customer_id)]))[0]
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut)
-async def update_customer(customer_id: int, body: CustomerUpdate, ctx: AgentAuth, session: Session) -> CustomerOut:
+async def update_customer(
+    customer_id: IdPath, body: CustomerUpdate, ctx: AgentAuth, session: Session
+) -> CustomerOut:
     customer = await service.update_customer(
         session,
         shop_id=ctx.shop_id,
@@ -89,7 +91,9 @@ async def update_customer(customer_id: int, body: CustomerUpdate, ctx: AgentAuth
 
 
 @router.post("/{customer_id}/identities", response_model=IdentityOut, status_code=201)
-async def add_identity(customer_id: int, body: IdentityCreate, ctx: AgentAuth, session: Session) -> IdentityOut:
+async def add_identity(
+    customer_id: IdPath, body: IdentityCreate, ctx: AgentAuth, session: Session
+) -> IdentityOut:
     shop = await get_shop(session, ctx.shop_id)
     ident = await service.add_identity(
         session,
@@ -103,17 +107,25 @@ async def add_identity(customer_id: int, body: IdentityCreate, ctx: AgentAuth, s
     return IdentityOut.model_validate(ident)
 
 
-@router.post("/{customer_id}/merge", response_model=CustomerOut, summary="Merge another customer into this one")
-async def merge_customers(customer_id: int, body: MergeIn, ctx: AgentAuth, session: Session) -> CustomerOut:
+@router.post(
+    "/{customer_id}/merge", response_model=CustomerOut, summary="Merge another customer into this one"
+)
+async def merge_customers(
+    customer_id: IdPath, body: MergeIn, ctx: AgentAuth, session: Session
+) -> CustomerOut:
     survivor = await service.merge(
-        session, shop_id=ctx.shop_id, actor=ctx.actor, survivor_id=customer_id, merged_id=body.merge_customer_id
+        session,
+        shop_id=ctx.shop_id,
+        actor=ctx.actor,
+        survivor_id=customer_id,
+        merged_id=body.merge_customer_id,
     )
     await session.flush()
     return (await _out(CustomerRepository(session, ctx.shop_id), [survivor]))[0]
 
 
 @router.post("/{customer_id}/unmerge", response_model=CustomerOut, summary="Undo a merge (within 7 days)")
-async def unmerge(customer_id: int, ctx: AgentAuth, session: Session) -> CustomerOut:
+async def unmerge(customer_id: IdPath, ctx: AgentAuth, session: Session) -> CustomerOut:
     customer = await service.undo_merge(session, shop_id=ctx.shop_id, actor=ctx.actor, merged_id=customer_id)
     await session.flush()
     return (await _out(CustomerRepository(session, ctx.shop_id), [customer]))[0]
@@ -121,7 +133,7 @@ async def unmerge(customer_id: int, ctx: AgentAuth, session: Session) -> Custome
 
 @router.get("/{customer_id}/orders", response_model=list[OrderSummaryOut])
 async def customer_orders(
-    customer_id: int,
+    customer_id: IdPath,
     ctx: Auth,
     session: Session,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -133,7 +145,7 @@ async def customer_orders(
 
 @router.get("/{customer_id}/conversations", response_model=Page[ConversationOut])
 async def customer_conversations(
-    customer_id: int,
+    customer_id: IdPath,
     ctx: Auth,
     session: Session,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

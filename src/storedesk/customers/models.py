@@ -48,6 +48,8 @@ class CustomerIdentity(IdMixin, TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("shop_id", "kind", "value"),)
 
     shop_id: Mapped[int] = shop_fk()
-    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[IdentityKind] = mapped_column(String(24))
     value: Mapped[str] = mapped_column(String(320))

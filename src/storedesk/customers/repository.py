@@ -60,3 +60,8 @@ class CustomerRepository(ShopRepository[Customer]):
         if after_id is not None:
             stmt = stmt.where(Customer.id < after_id)
         return (await self.session.execute(stmt.order_by(Customer.id.desc()).limit(limit))).scalars().all()
+
+    async def by_ids(self, ids: list[int]) -> Sequence[Customer]:
+        if not ids:
+            return []
+        return (await self.session.execute(self.select().where(Customer.id.in_(ids)))).scalars().all()

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from storedesk.customers.models import IdentityKind
-from storedesk.kit.schemas import In, Out
+from storedesk.kit.schemas import Email, In, Out
 
 
 class IdentityOut(Out):
@@ -33,7 +33,7 @@ class CustomerOut(Out):
 
 class CustomerCreate(In):
     name: str | None = Field(default=None, max_length=200)
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: str | None = Field(default=None, max_length=32)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
@@ -55,4 +55,6 @@ class IdentityCreate(In):
 
 
 class MergeIn(In):
-    merge_customer_id: int = Field(description="this customer is merged into the one in the path", ge=1)
+    merge_customer_id: int = Field(
+        description="this customer is merged into the one in the path", ge=1, le=2**63 - 1
+    )

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.commerce.models import Order, Return
@@ -67,7 +68,11 @@ async def create_customer(
                 details={"field": kind.value, "customer_id": owner.id},
             )
     customer = Customer(
-        shop_id=shop_id, name=name, language=language, country=country.upper() if country else None, **(extra or {})
+        shop_id=shop_id,
+        name=name,
+        language=language,
+        country=country.upper() if country else None,
+        **(extra or {}),
     )
     session.add(customer)
     await session.flush()
@@ -76,7 +81,12 @@ async def create_customer(
     if phone_n:
         await _attach_identity(session, customer, IdentityKind.phone, phone_n)
     await record(
-        session, shop_id=shop_id, type="customer.created", actor=actor, customer_id=customer.id, data={"name": name}
+        session,
+        shop_id=shop_id,
+        type="customer.created",
+        actor=actor,
+        customer_id=customer.id,
+        data={"name": name},
     )
     return customer
 
@@ -85,7 +95,7 @@ async def update_customer(
     session: AsyncSession, *, shop_id: int, actor: Actor, customer_id: int, changes: dict[str, Any]
 ) -> Customer:
     customer = await CustomerRepository(session, shop_id).get_or_404(customer_id)
-    if "country" in changes and changes["country"]:
+    if changes.get("country"):
         changes["country"] = changes["country"].upper()
     before = {k: getattr(customer, k) for k in changes}
     for key, value in changes.items():
@@ -248,3 +258,85 @@ async def undo_merge(session: AsyncSession, *, shop_id: int, actor: Actor, merge
         data={"survivor_id": survivor_id, "merged_id": merged.id},
     )
     return merged
+
+
+async def resolve_by_identities(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    identities: list[tuple[IdentityKind, str]],
+    name: str | None = None,
+    language: str | None = None,
+    default_region: str | None = None,
+    actor: Actor = Actor("system"),
+) -> tuple[Customer, bool]:
+    """The customer behind several handles of one sender (channel id first, then e.g. a pre-chat email).
+
+    The first handle that is already known decides; the other handles are attached to that customer
+    when nobody owns them yet (a handle owned by another customer is left alone — that is a duplicate
+    for an agent to merge, see ``storedesk.channels.identity_merge``). Unknown handles create one
+    customer. Safe against two deliveries creating the same customer at once: the loser of the race
+    on the identity's unique key retries the lookup.
+    """
+    if not identities:
+        raise ValidationFailed("a sender needs at least one identity", details={"field": "identities"})
+    repo = CustomerRepository(session, shop_id)
+    normalised: list[tuple[IdentityKind, str]] = []
+    for kind, value in identities:
+        pair = (kind, normalise(kind, value, default_region))
+        if pair not in normalised:
+            normalised.append(pair)
+    customer: Customer | None = None
+    for kind, value in normalised:
+        customer = await repo.by_identity(kind, value)
+        if customer is None and kind == IdentityKind.whatsapp:
+            customer = await repo.by_identity(IdentityKind.phone, value)
+        if customer is not None:
+            break
+    created = False
+    if customer is None:
+        kind, value = normalised[0]
+        bind = session.get_bind()
+        if bind.dialect.name == "postgresql":
+            try:
+                async with session.begin_nested():
+                    customer, created = await resolve_or_create(
+                        session,
+                        shop_id=shop_id,
+                        kind=kind,
+                        value=value,
+                        name=name,
+                        language=language,
+                        actor=actor,
+                    )
+            except IntegrityError:
+                customer, created = await resolve_or_create(
+                    session,
+                    shop_id=shop_id,
+                    kind=kind,
+                    value=value,
+                    name=name,
+                    language=language,
+                    actor=actor,
+                )
+        else:
+            customer, created = await resolve_or_create(
+                session, shop_id=shop_id, kind=kind, value=value, name=name, language=language, actor=actor
+            )
+    for kind, value in normalised:
+        owner = await repo.by_identity(kind, value)
+        if owner is None:
+            await _attach_identity(session, customer, kind, value)
+            if kind == IdentityKind.whatsapp and await repo.by_identity(IdentityKind.phone, value) is None:
+                await _attach_identity(session, customer, IdentityKind.phone, value)
+    if name and not customer.name:
+        customer.name = name
+    if language and not customer.language:
+        customer.language = language
+    await session.flush()
+    return customer, created
+
+
+async def lock_customer(session: AsyncSession, *, shop_id: int, customer_id: int) -> Customer:
+    """Serialise work on one customer (threading two deliveries of a new customer into one conversation)."""
+    return await CustomerRepository(session, shop_id).get_for_update(customer_id)

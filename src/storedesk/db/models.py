@@ -24,9 +24,9 @@ from storedesk.shops.models import Shop
 
 __all__ = [
     "Agent",
-    "Attachment",
     "Article",
     "ArticleVersion",
+    "Attachment",
     "AuthToken",
     "Base",
     "Channel",

@@ -117,7 +117,11 @@ class JobRunner:
                 log.warning("job %s #%s attempt %s failed: %s", job.name, job.id, job.attempts, error)
         async with self.db.transaction() as session:
             if error is None:
-                values: dict[str, Any] = {"status": JobStatus.done, "finished_at": utcnow(), "last_error": None}
+                values: dict[str, Any] = {
+                    "status": JobStatus.done,
+                    "finished_at": utcnow(),
+                    "last_error": None,
+                }
             elif permanent or job.attempts >= job.max_attempts:
                 values = {"status": JobStatus.dead, "finished_at": utcnow(), "last_error": error}
             else:

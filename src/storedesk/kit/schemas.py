@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
+from fastapi import Path, Query
+from pydantic import Field
 from pydantic import BaseModel, ConfigDict
 
 T = TypeVar("T")
@@ -18,3 +20,13 @@ class In(BaseModel):
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+MAX_ID = 2**63 - 1
+# every id in a path, query or body is a positive 64-bit integer (larger ones are a 422, not a crash)
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+# deliberately permissive (reserved test domains such as .test are valid here); identities are
+# normalised by customers.identity.normalise_email
+Email = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]

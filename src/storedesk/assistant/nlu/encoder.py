@@ -111,9 +111,7 @@ class CachedEncoder:
     read-only shards (e.g. vectors shipped with the training data).
     """
 
-    def __init__(
-        self, inner: Encoder, directory: Path | None, seed_files: Sequence[Path] = ()
-    ) -> None:
+    def __init__(self, inner: Encoder, directory: Path | None, seed_files: Sequence[Path] = ()) -> None:
         self._inner = inner
         self._dir = directory
         self._seed_files = list(seed_files)

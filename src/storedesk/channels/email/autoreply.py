@@ -170,7 +170,9 @@ def detect_bounce(
             if address:
                 add([address])
         if field_action:
-            action = field_action if action in (None, "delayed", "delivered", "relayed", "expanded") else action
+            action = (
+                field_action if action in (None, "delayed", "delivered", "relayed", "expanded") else action
+            )
         if fields.get("status") and (status is None or field_action == "failed"):
             status = fields["status"]
         if recipient and field_action and field_action != "failed" and not failed:

@@ -20,7 +20,8 @@ from email.errors import HeaderParseError, MessageError
 from email.headerregistry import Address, AddressHeader, DateHeader
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 import nh3
@@ -206,10 +207,16 @@ _CHARSET_ALIASES = {
     "cp-850": "cp850",
     "iso-8859-9": "cp1254",
 }
-# Some encodings have de-facto extensions; try these after the declared one fails.
-_CHARSET_FALLBACKS = {
-    "iso-2022-jp": ("iso2022_jp_2004", "iso2022_jp_3", "iso2022_jp_ext", "iso2022_jp_2"),
-    "euc-jp": ("euc_jis_2004", "cp932"),
+_JIS_CP932 = "x-iso-2022-jp-cp932"  # our own decoder, see _decode_iso2022jp
+# When the declared charset fails, try its relatives (supersets, mislabelled siblings) before UTF-8/Windows-1252.
+_CHARSET_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "iso-2022-jp": (_JIS_CP932, "cp932", "euc_jis_2004"),
+    "iso2022_jp": (_JIS_CP932, "cp932", "euc_jis_2004"),
+    "cp932": ("euc_jis_2004", _JIS_CP932),
+    "euc-jp": ("euc_jis_2004", "cp932", _JIS_CP932),
+    "gb18030": ("big5hkscs",),
+    "big5hkscs": ("gb18030",),
+    "cp949": ("iso2022_kr",),
     "cp1252": ("latin-1",),
 }
 
@@ -222,11 +229,14 @@ def _normalise_charset(label: str | None) -> str | None:
         return None
     if label in _CHARSET_ALIASES:
         return _CHARSET_ALIASES[label]
-    label = re.sub(r"^(?:x-|cs)", "", label) if label.startswith(("x-", "cs")) else label
-    return _CHARSET_ALIASES.get(label, label)
+    if label.startswith("x-") and _CHARSET_ALIASES.get(label[2:]):
+        return _CHARSET_ALIASES[label[2:]]
+    return label
 
 
 def _known(codec: str) -> bool:
+    if codec == _JIS_CP932:
+        return True
     try:
         b"".decode(codec)
     except LookupError:
@@ -234,33 +244,89 @@ def _known(codec: str) -> bool:
     return True
 
 
+def _decode_iso2022jp(data: bytes) -> str:
+    """ISO-2022-JP with the Microsoft/NEC extensions (CP50220): JIS X 0208 runs re-encoded as CP932."""
+    out = bytearray()
+    mode = "ascii"
+    index = 0
+    length = len(data)
+    while index < length:
+        byte = data[index]
+        if byte == 0x1B:
+            seq = data[index + 1 : index + 3]
+            if seq in (b"$B", b"$@"):
+                mode, index = "jis", index + 3
+                continue
+            if seq in (b"(B", b"(J"):
+                mode, index = "ascii", index + 3
+                continue
+            if seq == b"(I":
+                mode, index = "kana", index + 3
+                continue
+            if data[index + 1 : index + 4] == b"$(D":
+                mode, index = "jis", index + 4
+                continue
+        if byte >= 0x80:
+            raise UnicodeDecodeError("iso-2022-jp", data, index, index + 1, "8-bit byte")
+        if mode == "jis" and byte > 0x20 and index + 1 < length and data[index + 1] > 0x20:
+            first, second = byte, data[index + 1]
+            lead = ((first + 1) >> 1) + (0x70 if first <= 0x5E else 0xB0)
+            trail = second + (0x1F + (1 if second >= 0x60 else 0) if first % 2 else 0x7E)
+            out += bytes((lead, trail))
+            index += 2
+            continue
+        if mode == "kana" and 0x21 <= byte <= 0x5F:
+            out.append(byte + 0x80)
+        else:
+            out.append(byte)
+        index += 1
+    return out.decode("cp932")
+
+
+def _strict_decode(data: bytes, codec: str) -> str | None:
+    try:
+        if codec == _JIS_CP932:
+            return _decode_iso2022jp(data)
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _try_charset(data: bytes, charset: str | None) -> str | None:
+    """Strict decoding with the declared charset or one of its relatives; ``None`` if none fits."""
+    label = _normalise_charset(charset)
+    if not label or not _known(label):
+        return None
+    for codec in (label, *_CHARSET_FALLBACKS.get(label, ())):
+        if _known(codec):
+            decoded = _strict_decode(data, codec)
+            if decoded is not None:
+                return decoded
+    return None
+
+
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
     """Decode ``data`` with the declared ``charset`` if it fits, else UTF-8, else Windows-1252 (never raises)."""
-    candidates: list[str] = []
+    if data.isascii() and b"\x1b" not in data:
+        return data.decode("ascii")
     label = _normalise_charset(charset)
-    if label and _known(label):
-        candidates.append(label)
-        candidates.extend(codec for codec in _CHARSET_FALLBACKS.get(label, ()) if _known(codec))
-        if label == "cp1252" and data.isascii():
-            return data.decode("ascii")
-    if "utf-8" not in candidates:
-        # text declared Latin-1/ASCII but really UTF-8 is common; prefer UTF-8 when it decodes cleanly
-        if label in (None, "cp1252") or not candidates:
-            candidates.insert(0, "utf-8")
-        else:
-            candidates.append("utf-8")
-    for codec in candidates:
+    if label in (None, "cp1252", "utf-8"):
+        # unlabelled or Latin-1/ASCII-labelled 8-bit text is very often UTF-8
+        decoded = _strict_decode(data, "utf-8")
+        if decoded is not None:
+            return decoded
+    decoded = _try_charset(data, label)
+    if decoded is not None:
+        return decoded
+    decoded = _strict_decode(data, "utf-8")
+    if decoded is not None:
+        return decoded
+    if label and _known(label) and label != _JIS_CP932:
         try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    for codec in (label if label and _known(label) else None, "cp1252"):
-        if codec:
-            try:
-                return data.decode(codec, errors="replace")
-            except LookupError:  # pragma: no cover - filtered by _known
-                continue
-    return data.decode("latin-1")  # pragma: no cover - cp1252 with errors=replace always succeeds
+            return data.decode(label, errors="replace")
+        except LookupError:  # pragma: no cover - filtered by _known
+            pass
+    return data.decode("cp1252", errors="replace")
 
 
 def _fix_surrogates(value: str, charsets: list[str]) -> str:
@@ -268,27 +334,40 @@ def _fix_surrogates(value: str, charsets: list[str]) -> str:
     if not re.search(r"[\udc80-\udcff]", value):
         return value
     data = value.encode("utf-8", "surrogateescape")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    decoded = _strict_decode(data, "utf-8")
+    if decoded is not None:
+        return decoded
     for charset in charsets:
-        label = _normalise_charset(charset)
-        if label and _known(label) and label != "cp1252":
-            try:
-                return data.decode(label)
-            except UnicodeDecodeError:
-                continue
-    return data.decode("cp1252", errors="replace")
+        decoded = _try_charset(data, charset)
+        if decoded is not None:
+            return decoded
+    return decode_bytes(data, None)
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Headers
 # --------------------------------------------------------------------------------------------------------------
 
-_HEADER_FACTORY = policy.default.header_factory
+_DEFAULT_FACTORY = policy.default.header_factory
+
+
+@lru_cache(maxsize=4096)
+def _cached_header(name: str, value: str) -> Any:
+    return _DEFAULT_FACTORY(name, value)
+
+
+def _HEADER_FACTORY(name: str, value: str) -> Any:
+    """``policy.default``'s header factory, memoised for short values: parsing headers is the parser's hot
+    spot, header objects are immutable, and mail repeats the same Content-Type/-Disposition values."""
+    if len(value) > 512:
+        return _DEFAULT_FACTORY(name, value)
+    return _cached_header(name, value)
+
+
+# policy.default with the memoised factory (and never raising on defects)
+_POLICY = policy.default.clone(header_factory=_HEADER_FACTORY)
 _RE_HEADER_LINE = re.compile(rb"^[!-9;-~]{1,76}:")
-_RE_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
+_RE_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?(.*?)\?=")
 
 
 def _strip_leading_junk(raw: bytes) -> bytes:
@@ -299,10 +378,35 @@ def _strip_leading_junk(raw: bytes) -> bytes:
     lines = raw.split(b"\n", 6)
     for index in range(1, min(len(lines), 6)):
         if _RE_HEADER_LINE.match(lines[index]) and (
-            index + 1 < len(lines) and (_RE_HEADER_LINE.match(lines[index + 1]) or lines[index + 1][:1] in b" \t")
+            index + 1 < len(lines)
+            and (_RE_HEADER_LINE.match(lines[index + 1]) or lines[index + 1][:1] in b" \t")
         ):
             return b"\n".join(lines[index:])
     return raw
+
+
+_RE_CONTINUATION = re.compile(rb"^[ \t]")
+
+
+def _repair_header_block(raw: bytes) -> bytes:
+    """Indent stray lines inside the header block (broken folding) so the parser keeps reading headers.
+
+    A line that is neither ``Name: value`` nor a continuation ends the header block for the stdlib parser; if
+    real header lines follow it before the blank separator line, it was a continuation that lost its indent.
+    """
+    end = re.search(rb"\r?\n\r?\n", raw)
+    head = raw[: end.start()] if end else raw
+    lines = head.split(b"\n")
+    last_header = max((index for index, line in enumerate(lines) if _RE_HEADER_LINE.match(line)), default=-1)
+    changed = False
+    for index in range(1, last_header):
+        line = lines[index]
+        if line.strip() and not _RE_HEADER_LINE.match(line) and not _RE_CONTINUATION.match(line):
+            lines[index] = b" " + line
+            changed = True
+    if not changed:
+        return raw
+    return b"\n".join(lines) + (raw[end.start() :] if end else b"")
 
 
 def _decode_encoded_words(value: str) -> str:
@@ -316,13 +420,15 @@ def _decode_encoded_words(value: str) -> str:
                 data = base64.b64decode(text + "=" * (-len(text) % 4))
             else:
                 data = re.sub(
-                    rb"=([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), text.replace("_", " ").encode()
+                    rb"=([0-9A-Fa-f]{2})",
+                    lambda m: bytes([int(m.group(1), 16)]),
+                    text.replace("_", " ").encode(),
                 )
         except (binascii.Error, ValueError):
             return match.group(0)
         return decode_bytes(data, charset)
 
-    value = re.sub(r"(=\?[^?\s]+\?[QqBb]\?[^?\s]*\?=)\s+(?==\?)", r"\1", value)
+    value = re.sub(r"(=\?[^?\s]+\?[QqBb]\?.*?\?=)\s+(?==\?[^?\s]+\?[QqBb]\?)", r"\1", value)
     return _RE_ENCODED_WORD.sub(replace, value)
 
 
@@ -343,31 +449,106 @@ class _Headers:
         return [value for key, value in self.items if key == name]
 
     def text(self, name: str) -> str | None:
+        """An unstructured header's value, unfolded and RFC 2047-decoded."""
         values = self.raw_all(name)
         if not values:
             return None
-        value = values[0]
-        try:
-            decoded = str(_HEADER_FACTORY(name, value))
-        except Exception:
-            decoded = _decode_encoded_words(value)
-        if "\ufffd" in decoded or _RE_ENCODED_WORD.search(decoded) or re.search(r"[\udc80-\udcff]", decoded):
-            # unknown charset in an encoded word: the stdlib leaves it (partly) undecoded
-            fallback = _decode_encoded_words(value)
-            if not _RE_ENCODED_WORD.search(fallback):
-                decoded = fallback
-        decoded = re.sub(r"[\udc80-\udcff]", "\ufffd", decoded)
-        return re.sub(r"\r?\n[ \t]*", " ", decoded) if "\n" in decoded else decoded
+        value = _unfold(values[0])
+        if "=?" in value:
+            value = _decode_encoded_words(value)
+        value = re.sub(r"[\r\n]+", "", value)
+        return re.sub(r"[\udc80-\udcff]", "\ufffd", value)
 
     def addresses(self, name: str) -> list[EmailAddress]:
         result: list[EmailAddress] = []
         for value in self.raw_all(name):
-            result.extend(_parse_addresses(name, value))
+            result.extend(_parse_addresses(name, _unfold(value)))
         return result
 
 
+def _unfold(value: str) -> str:
+    return re.sub(r"\r?\n(?=[ \t])", "", value).replace("\t", " ")
+
+
+def _split_address_list(value: str) -> list[str]:
+    """Split on commas outside quotes, angle brackets, comments and encoded words."""
+    chunks: list[str] = []
+    current: list[str] = []
+    quoted = False
+    angle = 0
+    comment = 0
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if char == "\\" and index + 1 < len(value):
+            current.append(value[index : index + 2])
+            index += 2
+            continue
+        if not quoted and char == "=" and value.startswith("=?", index):
+            match = _RE_ENCODED_WORD.match(value, index)
+            if match:
+                current.append(match.group(0))
+                index = match.end()
+                continue
+        if char == '"' and not comment:
+            quoted = not quoted
+        elif not quoted:
+            if char == "(":
+                comment += 1
+            elif char == ")" and comment:
+                comment -= 1
+            elif char == "<" and not comment:
+                angle += 1
+            elif char == ">" and angle and not comment:
+                angle -= 1
+            elif char == "," and not angle and not comment:
+                chunks.append("".join(current))
+                current = []
+                index += 1
+                continue
+        current.append(char)
+        index += 1
+    chunks.append("".join(current))
+    return [chunk.strip() for chunk in chunks if chunk.strip()]
+
+
+_RE_LOOSE_ADDR_SPEC = re.compile(
+    r'(?:"[^"]*"|[^\s<>(),;:"@]+)@[A-Za-z0-9_.-]+[A-Za-z0-9]|(?:"[^"]*"|[^\s<>(),;:"@]+)@\[[^\]]*\]'
+)
+
+
+def _lenient_address(chunk: str) -> EmailAddress | None:
+    """Best-effort reading of one malformed address: ``Name <addr>``, ``addr (Name)`` or ``Name addr``."""
+    comment = " ".join(re.findall(r"\(([^()]*)\)", chunk)).strip()
+    angle = re.search(r"<([^<>]*)>", chunk)
+    if angle:
+        address = angle.group(1).strip()
+        name = chunk[: angle.start()].strip() or comment
+    else:
+        bare = re.sub(r"\([^()]*\)", " ", chunk)
+        bare = re.sub(r'^[^"@<]*:\s*', "", bare).rstrip(";").strip()  # "Group: addr;" syntax
+        found = _RE_LOOSE_ADDR_SPEC.search(bare)
+        if found is None:
+            # "Name (addr@example.com)": the address hides in the comment
+            found_in_comment = _RE_LOOSE_ADDR_SPEC.search(comment)
+            if found_in_comment is None:
+                return None
+            address = found_in_comment.group(0)
+            name = bare
+        else:
+            address = found.group(0)
+            name = (bare[: found.start()] + " " + bare[found.end() :]).strip(" <>\t") or comment
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        return None
+    if name.startswith('"') and name.endswith('"') and len(name) >= 2:
+        name = name[1:-1].replace('\\"', '"')
+    return EmailAddress(_clean_name(_decode_encoded_words(name)), address)
+
+
 def _parse_addresses(name: str, value: str) -> list[EmailAddress]:
-    found: list[EmailAddress] = []
+    chunks = _split_address_list(value)
+    lenient = [address for address in (_lenient_address(chunk) for chunk in chunks) if address is not None]
+    strict: list[EmailAddress] | None = []
     try:
         header = _HEADER_FACTORY(name, value)
         if not isinstance(header, AddressHeader):
@@ -377,17 +558,21 @@ def _parse_addresses(name: str, value: str) -> list[EmailAddress]:
             addr_spec = address.addr_spec
             if not addr_spec or addr_spec in ("<>", '""'):
                 continue
-            display = address.display_name or ""
-            if _RE_ENCODED_WORD.search(display):
-                display = _decode_encoded_words(display)
-            found.append(EmailAddress(_clean_name(display), addr_spec))
+            if "@" not in addr_spec or (addr_spec.startswith('"') and '"' not in value):
+                strict = None  # the stdlib reinterpreted a malformed value; read it leniently
+                break
+            strict.append(EmailAddress(_clean_name(address.display_name or ""), addr_spec))
     except Exception:
-        found = []
-    if not found:
-        for display, addr in getaddresses([_decode_encoded_words(value)]):
-            if addr and "@" in addr:
-                found.append(EmailAddress(_clean_name(display), addr))
-    return found
+        strict = None
+    if strict is None or "=?" in value:
+        return lenient
+    if len(strict) == len(lenient):
+        # the stdlib drops "(Name)" comments; chatwoot and Zammad use them as the display name
+        strict = [
+            EmailAddress(parsed.name or loose.name, parsed.address)
+            for parsed, loose in zip(strict, lenient, strict=True)
+        ]
+    return strict
 
 
 def _clean_name(name: str) -> str:
@@ -546,9 +731,14 @@ def _payload_bytes(part: Message) -> bytes:
     if isinstance(raw, str):
         return raw.encode("utf-8", "surrogateescape")
     if isinstance(raw, list):
-        return b"".join(
-            sub.as_bytes(policy=policy.default) if isinstance(sub, Message) else b"" for sub in raw
-        )
+        chunks: list[bytes] = []
+        for sub in raw:
+            if isinstance(sub, Message):
+                try:
+                    chunks.append(sub.as_bytes(policy=policy.default.clone(linesep="\r\n")))
+                except Exception:
+                    chunks.append(sub.as_string(policy=policy.compat32).encode("utf-8", "surrogateescape"))
+        return b"\r\n".join(chunks)
     return b""
 
 
@@ -602,7 +792,9 @@ def _disposition(part: Message) -> str | None:
         return None
 
 
-def _add_attachment(walk: _Walk, part: Message, payload: bytes | None = None, name: str | None = None) -> None:
+def _add_attachment(
+    walk: _Walk, part: Message, payload: bytes | None = None, name: str | None = None
+) -> None:
     content_type = _safe_content_type(part)
     data = _payload_bytes(part) if payload is None else payload
     filename = name or _filename(part)
@@ -616,9 +808,15 @@ def _add_attachment(walk: _Walk, part: Message, payload: bytes | None = None, na
                     subject = inner[0].get("Subject")
                 except Exception:
                     subject = None
-            base = str(subject).strip() if subject else (str(description).strip() if description else "message")
+            base = (
+                str(subject).strip() if subject else (str(description).strip() if description else "message")
+            )
             filename = _decode_encoded_words(base) + ".eml"
-        elif description and len(str(description)) < 80:
+        elif (
+            description
+            and len(str(description)) < 80
+            and content_type.startswith(("message/", "text/rfc822"))
+        ):
             filename = _decode_encoded_words(str(description).strip()) + _EXTENSIONS.get(content_type, "")
         elif content_type in ("message/delivery-status", "text/rfc822-headers"):
             filename = content_type.split("/", 1)[1] + ".txt"
@@ -638,7 +836,7 @@ def _add_attachment(walk: _Walk, part: Message, payload: bytes | None = None, na
 
 
 def _add_text_segment(walk: _Walk, part: Message, kind: str, group: int) -> None:
-    content = _part_text(part)
+    content = _part_text(part).replace("\r\n", "\n").replace("\r", "\n")
     if kind == "plain":
         content = _extract_uuencoded(walk, content)
     walk.segments.append(_Segment(kind, content, group))
@@ -670,13 +868,17 @@ def _extract_uuencoded(walk: _Walk, text: str) -> str:
 def _is_body_text(part: Message, kind: str) -> bool:
     if _disposition(part) == "attachment":
         return False
-    return _filename(part) is None or kind == "html" and _disposition(part) == "inline"
+    return _filename(part) is None or (kind == "html" and _disposition(part) == "inline")
 
 
 def _walk_part(part: Message, walk: _Walk, depth: int = 0, group: int | None = None) -> None:
     content_type = _safe_content_type(part)
     maintype, _, subtype = content_type.partition("/")
     if depth > 30:
+        return
+    if maintype == "message":
+        # message/rfc822, message/delivery-status …: the stdlib parses them as multiparts; keep them whole
+        _add_attachment(walk, part)
         return
     if part.is_multipart():
         children = [child for child in (part.get_payload() or []) if isinstance(child, Message)]
@@ -694,9 +896,6 @@ def _walk_part(part: Message, walk: _Walk, depth: int = 0, group: int | None = N
         else:
             for child in children:
                 _walk_part(child, walk, depth + 1, group)
-        return
-    if content_type == "message/rfc822" or maintype == "message":
-        _add_attachment(walk, part)
         return
     if maintype == "text" and subtype in ("plain", "html") and _is_body_text(part, subtype):
         _add_text_segment(walk, part, "html" if subtype == "html" else "plain", group or walk.next_group())
@@ -776,7 +975,9 @@ def _mark_inline_attachments(attachments: list[Attachment], raw_html: str | None
     """Attachments referenced from the HTML via ``cid:`` are inline (whatever their Content-Disposition)."""
     referenced = set()
     if raw_html:
-        referenced = {cid.strip().strip("<>").lower() for cid in re.findall(r"cid:([^\"'\s>)]+)", raw_html, re.I)}
+        referenced = {
+            cid.strip().strip("<>").lower() for cid in re.findall(r"cid:([^\"'\s>)]+)", raw_html, re.I)
+        }
     result: list[Attachment] = []
     for attachment in attachments:
         cid = (attachment.content_id or "").lower()
@@ -817,7 +1018,7 @@ def _empty_message() -> EmailMessage:
 
 def _parse_message(raw: bytes) -> Message:
     try:
-        return BytesParser(policy=policy.default).parsebytes(raw)
+        return BytesParser(policy=_POLICY).parsebytes(raw)
     except Exception:
         try:
             return BytesParser(policy=policy.compat32).parsebytes(raw)
@@ -832,7 +1033,7 @@ def parse_email(raw: bytes, *, our_domains: Collection[str] | None = None) -> Pa
     """
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise TypeError("parse_email expects bytes")
-    raw = _strip_leading_junk(bytes(raw))
+    raw = _repair_header_block(_strip_leading_junk(bytes(raw)))
     msg = _parse_message(raw)
     charsets = _collect_charsets(msg)
     headers = _Headers(msg, charsets)
@@ -900,9 +1101,10 @@ def parse_email(raw: bytes, *, our_domains: Collection[str] | None = None) -> Pa
         is_bounce=is_bounce,
         bounce=bounce,
         reply_token=token,
-        original_sender=next(iter(_RE_ADDR_ANY.findall(" ".join(headers.raw_all("x-original-sender")))), None),
+        original_sender=next(
+            iter(_RE_ADDR_ANY.findall(" ".join(headers.raw_all("x-original-sender")))), None
+        ),
     )
 
 
 _RE_ADDR_ANY = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
-

@@ -44,9 +44,26 @@ __all__ = [
 # --------------------------------------------------------------------------------------------------------------
 
 _VOID_TAGS = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
 )
-_SKIP_TAGS = frozenset({"head", "script", "style", "title", "template", "noscript", "xml", "object", "iframe"})
+_SKIP_TAGS = frozenset(
+    {"head", "script", "style", "title", "template", "noscript", "xml", "object", "iframe"}
+)
 _PARAGRAPH_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "pre"})
 _BLOCK_TAGS = frozenset(
     {
@@ -123,7 +140,10 @@ class _TreeBuilder(HTMLParser):
             if index > 0:
                 del self.stack[index:]
         elif tag in ("td", "th"):
-            index = max(self._open_index("td", frozenset({"tr", "table"})), self._open_index("th", frozenset({"tr", "table"})))
+            index = max(
+                self._open_index("td", frozenset({"tr", "table"})),
+                self._open_index("th", frozenset({"tr", "table"})),
+            )
             if index > 0:
                 del self.stack[index:]
         elif tag == "tr":
@@ -221,7 +241,7 @@ def _render(node: _Node, writer: _TextWriter, *, quote_prefix: bool, preformatte
             writer.write(child, preformatted=preformatted)
             continue
         tag = child.tag
-        if tag in _SKIP_TAGS or ":" in tag and tag.startswith(("o:", "v:", "w:")) and tag != "o:p":
+        if tag in _SKIP_TAGS or (":" in tag and tag.startswith(("o:", "v:", "w:")) and tag != "o:p"):
             continue
         if tag == "br":
             writer.hard_break()
@@ -297,7 +317,13 @@ _QUOTE_CLASSES = frozenset(
 )
 # ids where everything from that element to the end of the document is history
 _HISTORY_START_IDS = frozenset(
-    {"divrplyfwdmsg", "x_divrplyfwdmsg", "appendonsend", "olk_src_body_section", "mail-editor-reference-message-container"}
+    {
+        "divrplyfwdmsg",
+        "x_divrplyfwdmsg",
+        "appendonsend",
+        "olk_src_body_section",
+        "mail-editor-reference-message-container",
+    }
 )
 
 
@@ -373,14 +399,14 @@ _WROTE = (
     r"wrote|writes|schrieb|schreibt|a\s+écrit|a\s+ecrit|écrit|escribió|escribio|ha\s+scritto|scrisse|schreef|"
     r"escreveu|napisał|napisal|skrev|kirjoitti|írta|irta|napsal|написал|написала|написав|寫道|写道|wrote\s+on"
 )
-_HEADER_START = (
-    r"On|Am|Le|El|Il|Op|Em|W\s+dniu|Den|På|Dne|Dňa|Pada|Vào|Στις|В|Den|Op|Ar|Ng|Dana|Dnia|\d{4}\.|\d{1,4}[./-]"
-)
+_HEADER_START = r"On|Am|Le|El|Il|Op|Em|W\s+dniu|Den|På|Dne|Dňa|Pada|Vào|Στις|В|Den|Op|Ar|Ng|Dana|Dnia|\d{4}\.|\d{1,4}[./-]"
 _RE_ON_WROTE = re.compile(
     rf"^\s*(?:{_HEADER_START})\s.*\b(?:{_WROTE})\b.*:?\s*$|^.*\b(?:{_WROTE})\s*:\s*$",
     re.IGNORECASE,
 )
-_RE_DATE_AT_HEADER = re.compile(r"(\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}).*@.*:\s*$")
+_RE_DATE_AT_HEADER = re.compile(
+    r"(?:\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\b(?:19|20)\d\d\b.*\b\d{1,2}:\d\d).*@.*:\s*$"
+)
 _RE_ORIGINAL_MESSAGE = re.compile(
     r"^\s*[-_=*]{2,}\s*(?:Original\s+Message|Reply\s+Message|Ursprüngliche\s+Nachricht|Originalnachricht|"
     r"Message\s+d'origine|Mensaje\s+original|Messaggio\s+originale|Oorspronkelijk\s+bericht|"
@@ -443,9 +469,18 @@ def _is_quote_header(line: str) -> bool:
 
 
 def _header_block_at(lines: list[str], index: int) -> bool:
-    """True if an Outlook-style ``From:`` header block starts at ``index``."""
+    """True if an Outlook-style header block (``From:``/``Sent:``/``To:``/``Subject:`` …) starts at ``index``."""
     if not _RE_HEADER_FROM.match(lines[index]):
-        return False
+        # a run of three or more header lines that includes a From line, in any order
+        run = 0
+        has_from = False
+        for line in lines[index : index + 8]:
+            if _RE_HEADER_FROM.match(line):
+                has_from = True
+            elif not _RE_HEADER_OTHER.match(line):
+                break
+            run += 1
+        return run >= 3 and has_from and bool(_RE_HEADER_OTHER.match(lines[index]))
     others = 0
     for line in lines[index + 1 : index + 8]:
         if not line.strip():

@@ -1,0 +1,439 @@
+"""Ingest: the one path by which inbound messages from every channel enter storedesk.
+
+Adapters (WhatsApp, Messenger, Instagram, Twilio, widget, contact form, email, API) turn their wire
+format into our own types — :class:`InboundMessage` and :class:`DeliveryUpdate` — and nothing past this
+module sees a vendor payload. Two ways in:
+
+* **webhooks** (:func:`accept`): the transport verifies the signature, stores the raw body as an
+  :class:`InboundEvent` under a unique ``(source, dedupe_key)`` and enqueues ``channels.ingest`` in the
+  same transaction, then answers. A redelivery finds the key taken, stores nothing, enqueues nothing and
+  still answers 2xx. The job parses the stored body with the adapter's registered parser and applies
+  every item in ONE transaction (customer → conversation → message), then marks the event processed.
+* **interactive** (:func:`ingest_now`): the widget, the contact form and the API channel need the
+  result in the response, so they store the event and ingest it in the request's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storedesk.channels.models import Channel, ChannelKind, ChatSession, InboundEvent
+from storedesk.channels.repository import ChannelRepository
+from storedesk.conversations import service as conversations
+from storedesk.conversations.models import Conversation, ConversationStatus, DeliveryStatus, Direction
+from storedesk.conversations.repository import ConversationRepository, MessageRepository
+from storedesk.customers import service as customers
+from storedesk.customers.models import IdentityKind
+from storedesk.jobs.registry import JobContext, enqueue, job
+from storedesk.kit.actor import Actor
+from storedesk.kit.errors import ValidationFailed
+from storedesk.kit.time import utcnow
+from storedesk.shops.service import get_shop
+
+log = logging.getLogger("storedesk.channels.ingest")
+
+INGEST_JOB = "channels.ingest"
+MAX_KEY = 200
+
+
+# --- our own types -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SenderIdentity:
+    kind: IdentityKind
+    value: str
+
+
+@dataclass(frozen=True)
+class ThreadHints:
+    """What an adapter knows about where a message belongs."""
+
+    email_message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    reply_token: str | None = None
+    # a conversation the adapter has already verified (a signed email reply token, the API channel)
+    conversation_id: int | None = None
+    chat_session_id: int | None = None
+    new_conversation: bool = False
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message from a customer (or a call event) in storedesk's terms, whatever channel it came by."""
+
+    channel_id: int
+    sender: SenderIdentity
+    text: str
+    name: str | None = None
+    html: str | None = None
+    attachments: tuple[Mapping[str, Any], ...] = ()
+    provider_message_id: str | None = None
+    thread: ThreadHints = field(default_factory=ThreadHints)
+    timestamp: datetime | None = None
+    subject: str | None = None
+    language: str | None = None
+    # further handles of the same sender (a pre-chat email next to the chat visitor id)
+    also_known_as: tuple[SenderIdentity, ...] = ()
+    # "system": a timeline entry (call started/ended, auto-reply) that neither reopens nor waits
+    kind: Literal["message", "system"] = "message"
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryUpdate:
+    """A provider's report about one of our outbound messages."""
+
+    channel_id: int
+    provider_message_id: str
+    status: DeliveryStatus
+    timestamp: datetime | None = None
+    error: str | None = None
+
+
+Item = InboundMessage | DeliveryUpdate
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message_id: int | None
+    conversation_id: int | None
+    customer_id: int | None
+    created: bool
+
+
+Parser = Callable[[Channel, bytes, Mapping[str, str]], Sequence[Item]]
+_parsers: dict[str, Parser] = {}
+
+
+def register_parser(source: str, parser: Parser) -> None:
+    """Adapters register how to turn their stored raw bodies into items (run by the ingest job)."""
+    _parsers[source] = parser
+
+
+class MalformedPayload(ValueError):
+    """The stored body cannot be understood; the event is marked failed and never retried."""
+
+
+# --- raw events ----------------------------------------------------------------------------------------------
+
+
+def event_key(channel_id: int, natural_key: str) -> str:
+    """The dedupe key of an event: provider ids are scoped to our channel, long keys are hashed."""
+    key = f"{channel_id}:{natural_key}"
+    if len(key) > MAX_KEY:
+        key = f"{channel_id}:sha256:{hashlib.sha256(natural_key.encode()).hexdigest()}"
+    return key
+
+
+async def store_event(
+    session: AsyncSession,
+    *,
+    source: str,
+    dedupe_key: str,
+    shop_id: int | None,
+    channel_id: int | None,
+    headers: Mapping[str, str],
+    body: bytes,
+    status: str = "received",
+) -> int | None:
+    """Insert the raw delivery unless ``(source, dedupe_key)`` exists. Returns the new id, or None."""
+    values = {
+        "source": source,
+        "dedupe_key": dedupe_key[:255],
+        "shop_id": shop_id,
+        "channel_id": channel_id,
+        "headers": dict(headers),
+        "body": body,
+        "status": status,
+        "received_at": utcnow(),
+        "processed_at": utcnow() if status == "processed" else None,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(InboundEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+        .returning(InboundEvent.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def accept(
+    session: AsyncSession,
+    *,
+    source: str,
+    dedupe_key: str,
+    shop_id: int,
+    channel_id: int,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> bool:
+    """Record a verified webhook delivery and enqueue its ingestion. False: a redelivery (nothing done)."""
+    event_id = await store_event(
+        session,
+        source=source,
+        dedupe_key=dedupe_key,
+        shop_id=shop_id,
+        channel_id=channel_id,
+        headers=headers,
+        body=body,
+    )
+    if event_id is None:
+        return False
+    await enqueue(
+        session, INGEST_JOB, {"event_id": event_id}, shop_id=shop_id, dedupe_key=f"{INGEST_JOB}:{event_id}"
+    )
+    return True
+
+
+async def ingest_now(
+    session: AsyncSession,
+    *,
+    source: str,
+    dedupe_key: str,
+    shop_id: int,
+    channel_id: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    items: Sequence[Item],
+) -> list[IngestResult] | None:
+    """Store the raw event and ingest its items in the caller's transaction. None: a redelivery."""
+    event_id = await store_event(
+        session,
+        source=source,
+        dedupe_key=dedupe_key,
+        shop_id=shop_id,
+        channel_id=channel_id,
+        headers=headers,
+        body=body,
+        status="processed",
+    )
+    if event_id is None:
+        return None
+    return [await apply(session, shop_id=shop_id, item=item) for item in items]
+
+
+async def process_event(session: AsyncSession, event_id: int) -> str:
+    """Parse a stored event and apply its items (the job side of :func:`accept`). Returns the status."""
+    event = (
+        await session.execute(select(InboundEvent).where(InboundEvent.id == event_id).with_for_update())
+    ).scalar_one_or_none()
+    if event is None:
+        return "missing"
+    if event.status != "received":
+        return event.status  # done by an earlier run
+    if event.shop_id is None or event.channel_id is None:
+        event.status, event.error = "failed", "event has no shop or channel"
+        return event.status
+    channel = await ChannelRepository(session, event.shop_id).get(event.channel_id)
+    parser = _parsers.get(event.source)
+    if channel is None or parser is None:
+        event.status = "failed"
+        event.error = "channel deleted" if channel is None else f"no parser for source {event.source!r}"
+        event.processed_at = utcnow()
+        return event.status
+    try:
+        items = parser(channel, event.body, event.headers)
+    except (MalformedPayload, ValueError, KeyError, TypeError) as exc:
+        event.status, event.error, event.processed_at = "failed", f"unreadable payload: {exc}", utcnow()
+        return event.status
+    for item in items:
+        await apply(session, shop_id=event.shop_id, item=item)
+    event.status, event.processed_at = "processed", utcnow()
+    return event.status
+
+
+@job(INGEST_JOB, max_attempts=10, backoff_seconds=1.0, backoff_cap_seconds=300.0)
+async def ingest_event_job(ctx: JobContext) -> None:
+    event_id = int(ctx.payload["event_id"])
+    try:
+        async with ctx.db.transaction() as session:
+            await process_event(session, event_id)
+    except Exception as exc:
+        if ctx.is_last_attempt:
+            async with ctx.db.transaction() as session:
+                event = await session.get(InboundEvent, event_id)
+                if event is not None and event.status == "received":
+                    event.status, event.error = "failed", f"gave up after {ctx.attempt} attempts: {exc}"
+        raise
+
+
+# --- applying items ------------------------------------------------------------------------------------------
+
+
+async def apply(session: AsyncSession, *, shop_id: int, item: Item) -> IngestResult:
+    if isinstance(item, DeliveryUpdate):
+        message, changed = await conversations.apply_delivery_status(
+            session,
+            shop_id=shop_id,
+            channel_id=item.channel_id,
+            provider_message_id=item.provider_message_id,
+            status=item.status,
+            occurred_at=item.timestamp,
+            error=item.error,
+        )
+        return IngestResult(
+            message.id if message else None, message.conversation_id if message else None, None, changed
+        )
+    return await ingest_message(session, shop_id=shop_id, message=item)
+
+
+async def ingest_message(session: AsyncSession, *, shop_id: int, message: InboundMessage) -> IngestResult:
+    """Customer by identity → conversation by thread → ``add_message``; all in the caller's transaction."""
+    channel = await ChannelRepository(session, shop_id).get_or_404(message.channel_id)
+    if message.provider_message_id is not None and message.kind == "message":
+        existing = await MessageRepository(session, shop_id).by_provider_id(
+            channel.id, message.provider_message_id
+        )
+        if existing is not None:
+            # a redelivery, or the provider echoing our own outbound message: never a customer message
+            conversation = await ConversationRepository(session, shop_id).get(existing.conversation_id)
+            return IngestResult(
+                existing.id,
+                existing.conversation_id,
+                conversation.customer_id if conversation else None,
+                False,
+            )
+    shop = await get_shop(session, shop_id)
+    identities = [(message.sender.kind, message.sender.value)] + [
+        (i.kind, i.value) for i in message.also_known_as
+    ]
+    customer, _ = await customers.resolve_by_identities(
+        session,
+        shop_id=shop_id,
+        identities=identities,
+        name=message.name,
+        language=message.language,
+        default_region=shop.country,
+    )
+    await customers.lock_customer(session, shop_id=shop_id, customer_id=customer.id)
+    actor = Actor("customer", customer.id)
+    conversation = await _thread(
+        session, shop_id=shop_id, channel=channel, customer_id=customer.id, message=message
+    )
+    if conversation is None:
+        conversation = await conversations.open_conversation(
+            session,
+            shop_id=shop_id,
+            actor=actor,
+            customer_id=customer.id,
+            channel_id=channel.id,
+            subject=message.subject[:500] if message.subject else None,
+            language=message.language,
+        )
+    if message.thread.chat_session_id is not None:
+        await _bind_chat_session(
+            session, shop_id, message.thread.chat_session_id, conversation.id, customer.id
+        )
+    meta: dict[str, Any] = dict(message.meta)
+    if message.timestamp is not None:
+        meta.setdefault("provider_timestamp", message.timestamp.isoformat())
+    thread = _thread_meta(message)
+    if thread:
+        meta.setdefault("thread", thread)
+    is_system = message.kind == "system"
+    if is_system and message.provider_message_id:
+        meta.setdefault("provider_message_id", message.provider_message_id)
+    stored, created = await conversations.add_message(
+        session,
+        shop_id=shop_id,
+        actor=actor,
+        conversation_id=conversation.id,
+        direction=Direction.system if is_system else Direction.inbound,
+        text=message.text,
+        html=message.html,
+        attachments=[dict(a) for a in message.attachments],
+        channel_id=channel.id,
+        provider_message_id=None if is_system else message.provider_message_id,
+        meta=meta,
+    )
+    return IngestResult(stored.id, conversation.id, customer.id, created)
+
+
+def _thread_meta(message: InboundMessage) -> dict[str, Any]:
+    hints = message.thread
+    out: dict[str, Any] = {}
+    if hints.email_message_id:
+        out["message_id"] = hints.email_message_id
+    if hints.in_reply_to:
+        out["in_reply_to"] = hints.in_reply_to
+    if hints.references:
+        out["references"] = list(hints.references)
+    return out
+
+
+async def _usable(session: AsyncSession, shop_id: int, conversation_id: int | None) -> Conversation | None:
+    if conversation_id is None:
+        return None
+    conversation = await ConversationRepository(session, shop_id).get(conversation_id)
+    if conversation is None or conversation.status == ConversationStatus.closed:
+        return None
+    return conversation
+
+
+async def _thread(
+    session: AsyncSession, *, shop_id: int, channel: Channel, customer_id: int, message: InboundMessage
+) -> Conversation | None:
+    """Which conversation a message belongs to; None means a new one."""
+    hints = message.thread
+    if hints.new_conversation:
+        return None
+    found = await _usable(session, shop_id, hints.conversation_id)
+    if found is not None:
+        return found
+    kind = ChannelKind(channel.kind)
+    if kind == ChannelKind.email:
+        ids = [i for i in (hints.in_reply_to, *reversed(hints.references)) if i]
+        if ids:
+            email_channels = [
+                c.id for c in await ChannelRepository(session, shop_id).list() if c.kind == ChannelKind.email
+            ]
+            by_ids = await conversations.conversation_for_provider_ids(
+                session, shop_id=shop_id, channel_ids=email_channels, provider_message_ids=ids
+            )
+            if by_ids is not None and by_ids.status != ConversationStatus.closed:
+                return by_ids
+        return None
+    if kind == ChannelKind.webform:
+        return None
+    if kind == ChannelKind.chat:
+        if hints.chat_session_id is not None:
+            chat = await _chat_session(session, shop_id, hints.chat_session_id)
+            return await _usable(session, shop_id, chat.conversation_id)
+        return None
+    return await conversations.find_open_conversation(
+        session, shop_id=shop_id, customer_id=customer_id, channel_id=channel.id
+    )
+
+
+async def _chat_session(session: AsyncSession, shop_id: int, chat_session_id: int) -> ChatSession:
+    chat = (
+        await session.execute(
+            select(ChatSession).where(ChatSession.shop_id == shop_id, ChatSession.id == chat_session_id)
+        )
+    ).scalar_one_or_none()
+    if chat is None:
+        raise ValidationFailed("unknown chat session", details={"field": "chat_session_id"})
+    return chat
+
+
+async def _bind_chat_session(
+    session: AsyncSession, shop_id: int, chat_session_id: int, conversation_id: int, customer_id: int
+) -> None:
+    chat = await _chat_session(session, shop_id, chat_session_id)
+    chat.conversation_id = conversation_id
+    chat.customer_id = customer_id
+    chat.last_seen_at = utcnow()
