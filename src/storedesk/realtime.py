@@ -1,21 +1,35 @@
 """Real-time fan-out: ids of what changed, published after commit; clients re-read from the database.
 
-Embedded shape: an in-memory broker. Production shape: PostgreSQL LISTEN/NOTIFY feeds the same broker
-in every API process (see storedesk.realtime_pg).
+Embedded shape: an in-memory broker, fed after each commit. Production shape (PostgreSQL): every
+transaction that recorded events sends one ``pg_notify('storedesk_events', …)`` just before COMMIT —
+PostgreSQL delivers it only if the transaction commits — and every API process LISTENs
+(:class:`PgListener`) and feeds its own in-memory broker, so an agent connected to any process sees
+changes made by any other process or worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger("storedesk.realtime")
+
+CHANNEL = "storedesk_events"
+NOTIFY_LIMIT = 7900  # PostgreSQL's payload limit is 8000 bytes
 
 
 class Broker:
     def __init__(self) -> None:
         self._subscribers: dict[int, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        # True while a PgListener feeds this process: then local after-commit publishing is off,
+        # because every event comes back through NOTIFY (exactly once).
+        self.fed_by_postgres = False
 
     def subscribe(self, shop_id: int) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
@@ -39,7 +53,7 @@ broker = Broker()
 
 def publish_after_commit(session: AsyncSession, shop_id: int, event: dict[str, Any]) -> None:
     pending: list[tuple[int, dict[str, Any]]] = session.info.setdefault("realtime", [])
-    if not pending:
+    if not pending and not broker.fed_by_postgres:
         from storedesk.db.session import after_commit
 
         def _flush() -> None:
@@ -48,3 +62,88 @@ def publish_after_commit(session: AsyncSession, shop_id: int, event: dict[str, A
 
         after_commit(session, _flush)
     pending.append((shop_id, event))
+
+
+async def notify_before_commit(session: AsyncSession) -> None:
+    """On PostgreSQL, hand this transaction's events to NOTIFY (delivered on commit, dropped on rollback)."""
+    pending: list[tuple[int, dict[str, Any]]] = session.info.get("realtime", [])
+    if not pending or session.get_bind().dialect.name != "postgresql":
+        return
+    batch: list[dict[str, Any]] = []
+    size = 2
+    for shop_id, event in pending:
+        item = {"s": shop_id, **event}
+        item_size = len(json.dumps(item, separators=(",", ":"))) + 1
+        if batch and size + item_size > NOTIFY_LIMIT:
+            await _notify(session, batch)
+            batch, size = [], 2
+        batch.append(item)
+        size += item_size
+    if batch:
+        await _notify(session, batch)
+    if broker.fed_by_postgres:
+        session.info.pop("realtime", None)
+
+
+async def _notify(session: AsyncSession, batch: list[dict[str, Any]]) -> None:
+    payload = json.dumps(batch, separators=(",", ":"))
+    await session.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+    )
+
+
+class PgListener:
+    """LISTENs on PostgreSQL and republishes every notification into this process's broker."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn.replace("postgresql+psycopg://", "postgresql://")
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    async def start(self) -> None:
+        broker.fed_by_postgres = True
+        self._task = asyncio.create_task(self._run(), name="storedesk-pg-listener")
+        try:
+            await asyncio.wait_for(self.connected.wait(), timeout=10)
+        except TimeoutError:
+            log.warning("real-time listener not connected yet; retrying in the background")
+
+    async def stop(self) -> None:
+        broker.fed_by_postgres = False
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        import psycopg
+
+        delay = 0.5
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self.connected.set()
+                    delay = 0.5
+                    async for notification in conn.notifies():
+                        self._dispatch(notification.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.connected.clear()
+                log.exception("real-time listener lost its connection; reconnecting")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    @staticmethod
+    def _dispatch(payload: str) -> None:
+        try:
+            items = json.loads(payload)
+        except ValueError:
+            return
+        for item in items:
+            shop_id = item.pop("s", None)
+            if isinstance(shop_id, int):
+                broker.publish(shop_id, item)

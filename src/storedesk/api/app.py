@@ -28,6 +28,7 @@ from storedesk.db.session import Database
 from storedesk.jobs.endpoints import router as jobs_router
 from storedesk.jobs.runner import JobRunner
 from storedesk.kit.crypto import SecretBox
+from storedesk.realtime import PgListener
 from storedesk.shops.endpoints import router as shops_router
 from storedesk.web.routes import router as web_router
 
@@ -66,7 +67,11 @@ def configure_adapters(settings: Settings) -> SecretBox:
 
 
 def create_app(
-    settings: Settings | None = None, *, db: Database | None = None, run_jobs: bool | None = None
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    run_jobs: bool | None = None,
+    realtime_pg: bool = True,
 ) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url)
@@ -77,6 +82,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner: JobRunner | None = None
         task: asyncio.Task[Any] | None = None
+        listener = PgListener(database.url) if database.kind == "postgresql" and realtime_pg else None
+        if listener is not None:
+            await listener.start()
         if embedded_jobs:
             runner = JobRunner(database, concurrency=4, poll_interval=1.0)
             task = asyncio.create_task(runner.run_forever(), name="storedesk-jobs")
@@ -86,6 +94,8 @@ def create_app(
             if runner is not None and task is not None:
                 runner.stop()
                 await asyncio.wait_for(task, timeout=10)
+            if listener is not None:
+                await listener.stop()
             if db is None:
                 await database.dispose()
 

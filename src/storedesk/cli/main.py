@@ -357,17 +357,14 @@ def jobs_retry(
     typer.echo(f"{run(go)} job(s) queued again")
 
 
-def _mount_optional() -> None:
-    """Sub-commands owned by other domains (kept optional so a broken domain can't break the CLI)."""
-    for module, name in (("storedesk.assistant.cli", "assistant"), ("storedesk.channels.email.cli", "email")):
-        try:
-            mod = __import__(module, fromlist=["app"])
-        except ImportError:
-            continue
-        app.add_typer(mod.app, name=name)
+def _mount_subcommands() -> None:
+    """Sub-commands owned by other domains."""
+    from storedesk.channels.email.cli import app as email_app
+
+    app.add_typer(email_app, name="email", help="Email: parse a message file.")
 
 
-_mount_optional()
+_mount_subcommands()
 
 
 def main() -> None:

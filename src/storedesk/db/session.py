@@ -19,7 +19,11 @@ PostCommit = Callable[[], Awaitable[None] | None]
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One connection per process: SQLite has one writer at a time anyway, and queueing on the pool
+        # (FIFO, no sleeping) beats many connections spinning in SQLite's busy handler.
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -65,6 +69,7 @@ class Database:
                 await session.rollback()
                 session.info.pop("post_commit", None)
                 session.info.pop("realtime", None)
+                session.info.pop("notified_jobs", None)
                 raise
 
 
@@ -75,7 +80,11 @@ def after_commit(session: AsyncSession, fn: PostCommit) -> None:
 
 
 async def commit(session: AsyncSession) -> None:
+    from storedesk.realtime import notify_before_commit
+
+    await notify_before_commit(session)
     await session.commit()
+    session.info.pop("notified_jobs", None)
     hooks: list[PostCommit] = session.info.pop("post_commit", [])
     for hook in hooks:
         result = hook()

@@ -23,7 +23,7 @@ class ShopRepository(Generic[M]):
         self.session = session
         self.shop_id = shop_id
 
-    def select(self) -> Select[tuple[M]]:
+    def select(self) -> Select[M]:
         return select(self.model).where(self.model.shop_id == self.shop_id)
 
     async def get(self, ident: int) -> M | None:

@@ -175,13 +175,11 @@ def detect_bounce(
             )
         if fields.get("status") and (status is None or field_action == "failed"):
             status = fields["status"]
-        if recipient and field_action and field_action != "failed" and not failed:
-            # remember who was delayed; reported as failed_recipients only for failures
-            pass
     if not failed and (action in (None, "failed")):
         # plain-text bounces (Postfix, qmail, Exim): "<user@example.com>: host … said: 550 …"
         add(re.findall(r"^\s*<([^<>\s]+@[^<>\s]+)>:?", body_text, re.MULTILINE)[:5])
     if action == "delayed" and not failed:
+        # a delay report: name the recipients it is about (``permanent`` is False, so no bounce)
         for fields in _dsn_fields(msg):
             recipient = fields.get("final-recipient") or fields.get("original-recipient")
             if recipient:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import html as html_lib
+import logging
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ import nh3
 
 from storedesk.channels.email.autoreply import BounceInfo, detect_auto_reply, detect_bounce
 from storedesk.channels.email.reply import extract_reply, extract_reply_from_html, html_to_text
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "REPLY_TOKEN_PATTERN",
@@ -133,7 +136,7 @@ class ParsedEmail:
 # Reply tokens
 # --------------------------------------------------------------------------------------------------------------
 
-REPLY_TOKEN_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}"
+REPLY_TOKEN_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}"  # noqa: S105 - a regex, not a secret
 _RE_TOKEN = re.compile(rf"^{REPLY_TOKEN_PATTERN}$")
 _RE_TOKEN_MARKER = re.compile(rf"\[ref:({REPLY_TOKEN_PATTERN})\]")
 
@@ -239,7 +242,7 @@ def _known(codec: str) -> bool:
         return True
     try:
         b"".decode(codec)
-    except LookupError:
+    except (LookupError, ValueError, TypeError):  # unknown label, or one with NUL bytes and such
         return False
     return True
 
@@ -288,7 +291,7 @@ def _strict_decode(data: bytes, codec: str) -> str | None:
         if codec == _JIS_CP932:
             return _decode_iso2022jp(data)
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeDecodeError, LookupError, ValueError):
         return None
 
 
@@ -548,7 +551,8 @@ def _lenient_address(chunk: str) -> EmailAddress | None:
 def _parse_addresses(name: str, value: str) -> list[EmailAddress]:
     chunks = _split_address_list(value)
     lenient = [address for address in (_lenient_address(chunk) for chunk in chunks) if address is not None]
-    strict: list[EmailAddress] | None = []
+    strict: list[EmailAddress] = []
+    malformed = False
     try:
         header = _HEADER_FACTORY(name, value)
         if not isinstance(header, AddressHeader):
@@ -559,12 +563,12 @@ def _parse_addresses(name: str, value: str) -> list[EmailAddress]:
             if not addr_spec or addr_spec in ("<>", '""'):
                 continue
             if "@" not in addr_spec or (addr_spec.startswith('"') and '"' not in value):
-                strict = None  # the stdlib reinterpreted a malformed value; read it leniently
+                malformed = True  # the stdlib reinterpreted a malformed value; read it leniently
                 break
             strict.append(EmailAddress(_clean_name(address.display_name or ""), addr_spec))
     except Exception:
-        strict = None
-    if strict is None or "=?" in value:
+        malformed = True
+    if malformed or "=?" in value:
         return lenient
     if len(strict) == len(lenient):
         # the stdlib drops "(Name)" comments; chatwoot and Zammad use them as the display name
@@ -1007,7 +1011,7 @@ def _collect_charsets(msg: Message) -> list[str]:
             charset = _part_charset(part)
             if charset and charset not in charsets:
                 charsets.append(charset)
-    except Exception:  # pragma: no cover - defensive
+    except Exception:  # noqa: S110  # pragma: no cover - defensive
         pass
     return charsets
 
@@ -1030,9 +1034,25 @@ def parse_email(raw: bytes, *, our_domains: Collection[str] | None = None) -> Pa
     """Parse one raw message.  Never raises for ``bytes`` input.
 
     ``our_domains`` restricts where a ``local+token@domain`` reply token is looked for (default: any recipient).
+    Should an unforeseen input still break the parser, the failure is logged and the raw body is returned as
+    text, so that no mail is ever lost at intake.
     """
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise TypeError("parse_email expects bytes")
+    try:
+        return _parse_email(bytes(raw), our_domains)
+    except Exception:
+        logger.exception("parse_email: unexpected failure, falling back to the raw body")
+        body = bytes(raw).replace(b"\r\n", b"\n").partition(b"\n\n")[2] or bytes(raw)
+        text = decode_bytes(body)
+        return ParsedEmail(
+            message_id=None, in_reply_to=None, references=[], from_=None, to=[], cc=[], reply_to=[], subject="",
+            date=None, text=text, html=None, reply_text=text.strip(), attachments=[], is_auto_reply=False,
+            is_bounce=False,
+        )  # fmt: skip
+
+
+def _parse_email(raw: bytes, our_domains: Collection[str] | None) -> ParsedEmail:
     raw = _repair_header_block(_strip_leading_junk(bytes(raw)))
     msg = _parse_message(raw)
     charsets = _collect_charsets(msg)
