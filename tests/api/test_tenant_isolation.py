@@ -9,10 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from storedesk.agents.models import Role
-from storedesk.agents.service import create_team
+from storedesk.agents.models import Role, TokenKind
 from storedesk.agents.security import AuthContext
-from storedesk.agents.models import TokenKind
+from storedesk.agents.service import create_team
 from storedesk.commerce.models import Order, OrderLine, Product, Shipment, TrackingEvent, Variant
 from storedesk.db.models import Base
 from storedesk.db.session import Database
@@ -192,7 +191,7 @@ async def test_agent_of_a_gets_404_for_everything_of_b(
 async def test_lists_only_show_own_shop(
     client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, shop_b: ShopWorld
 ) -> None:
-    ids = await build_b(db, client, shop_b)
+    await build_b(db, client, shop_b)
     a = shop_a.h("admin")
     for path in ("/api/v1/conversations", "/api/v1/shipments", "/api/v1/products"):
         r = await client.get(path, headers=a)

@@ -3,11 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from storedesk.api.deps import AdminAuth, Auth, Box, Session
+from storedesk.api.params import IdPath
 from storedesk.channels import service
 from storedesk.channels.models import Channel
 from storedesk.channels.repository import ChannelRepository
 from storedesk.channels.schemas import ChannelCreate, ChannelOut, ChannelUpdate
-from storedesk.kit.schemas import IdPath
 
 router = APIRouter(prefix="/channels", tags=["channels"])
 

@@ -59,7 +59,7 @@ def _ensure_data_dir(settings: Settings) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Apply migrations (SQLite or PostgreSQL, from STOREDESK_DATABASE_URL)."""
     from storedesk.db.migrate import upgrade
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from storedesk.api.deps import Auth, Session
+from storedesk.api.params import IdPath, IdQuery
 from storedesk.commerce.models import FinancialStatus, FulfillmentStatus
 from storedesk.commerce.repository import OrderRepository, ProductRepository, ShipmentRepository
 from storedesk.commerce.schemas import (
@@ -18,7 +19,7 @@ from storedesk.commerce.schemas import (
     VariantOut,
 )
 from storedesk.kit.pagination import decode_cursor, encode_cursor
-from storedesk.kit.schemas import IdPath, IdQuery, Page
+from storedesk.kit.schemas import Page
 
 router = APIRouter(tags=["commerce"])
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from storedesk.api.deps import AgentAuth, Auth, Session
+from storedesk.api.params import IdPath, IdQuery
 from storedesk.conversations import service
 from storedesk.conversations.models import ConversationStatus, Direction, Priority
 from storedesk.conversations.repository import ConversationFilter, ConversationRepository, MessageRepository
@@ -22,7 +23,7 @@ from storedesk.conversations.schemas import (
     conversation_out,
 )
 from storedesk.events.repository import EventRepository
-from storedesk.kit.schemas import IdPath, IdQuery, Page
+from storedesk.kit.schemas import Page
 
 router = APIRouter(tags=["conversations"])
 

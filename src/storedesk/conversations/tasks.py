@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from storedesk.agents.models import Agent
@@ -98,11 +100,13 @@ async def _finish(ctx: JobContext, message_id: int, result: SendResult | None, e
                 message.delivered_at = now
             if result.provider_message_id:
                 message.provider_message_id = result.provider_message_id
-            event_type, data = "message.sent", {"message_id": message.id}
+            event_type = "message.sent"
+            data: dict[str, Any] = {"message_id": message.id}
         else:
             message.delivery_status = DeliveryStatus.failed
             message.delivery_error = error
-            event_type, data = "message.failed", {"message_id": message.id, "error": error}
+            event_type = "message.failed"
+            data = {"message_id": message.id, "error": error}
         await record(
             session,
             shop_id=message.shop_id,

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from storedesk.api.deps import AgentAuth, Auth, Session
+from storedesk.api.params import IdPath
 from storedesk.commerce.repository import OrderRepository
 from storedesk.commerce.schemas import OrderSummaryOut
 from storedesk.conversations.repository import ConversationFilter, ConversationRepository
@@ -21,7 +22,7 @@ from storedesk.customers.schemas import (
     MergeIn,
 )
 from storedesk.kit.pagination import decode_cursor, encode_cursor
-from storedesk.kit.schemas import IdPath, Page
+from storedesk.kit.schemas import Page
 from storedesk.shops.service import get_shop
 
 router = APIRouter(prefix="/customers", tags=["customers"])

@@ -12,7 +12,7 @@ class CustomerRepository(ShopRepository[Customer]):
     model = Customer
     label = "customer"
 
-    def select(self) -> Select[tuple[Customer]]:
+    def select(self) -> Select[Customer]:
         # merged-away customers are reachable only through their survivor
         return super().select().where(Customer.merged_into_id.is_(None))
 

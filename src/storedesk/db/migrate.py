@@ -21,19 +21,21 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Upgrade the database at ``url``. Safe to call from inside a running event loop's thread."""
     command.upgrade(alembic_config(url), revision)
 
 
-async def upgrade_async(url: str, revision: str = "head") -> None:
+async def upgrade_async(url: str, revision: str = "heads") -> None:
     await asyncio.to_thread(upgrade, url, revision)
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revisions() -> tuple[str, ...]:
+    return tuple(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
+    """The applied revision(s), comma-separated when several branches are applied."""
     async with engine.connect() as conn:
-        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+        heads = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
+    return ",".join(sorted(heads)) or None

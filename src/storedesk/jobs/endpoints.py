@@ -6,9 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from storedesk.api.deps import AdminAuth, Session
+from storedesk.api.params import IdPath
 from storedesk.jobs import service
 from storedesk.jobs.models import JobStatus
-from storedesk.kit.schemas import IdPath, Out
+from storedesk.kit.schemas import Out
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 

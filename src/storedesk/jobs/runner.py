@@ -41,7 +41,7 @@ class Claimed:
 def backoff_delay(attempt: int, base: float, cap: float) -> float:
     """Exponential backoff with full jitter: attempt 1 → up to base, 2 → up to 2·base, …"""
     ceiling = min(cap, base * (2 ** (attempt - 1)))
-    return ceiling / 2 + random.random() * ceiling / 2
+    return float(ceiling / 2 + random.random() * ceiling / 2)
 
 
 class JobRunner:

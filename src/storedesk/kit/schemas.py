@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
@@ -22,9 +21,6 @@ class Page(BaseModel, Generic[T]):
 
 
 MAX_ID = 2**63 - 1
-# every id in a path, query or body is a positive 64-bit integer (larger ones are a 422, not a crash)
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 # deliberately permissive (reserved test domains such as .test are valid here); identities are
 # normalised by customers.identity.normalise_email
