@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -17,7 +17,11 @@ from storedesk.kit.errors import StoredeskError
 
 T = TypeVar("T")
 
-app = typer.Typer(help="storedesk: self-hosted customer service for online shops.", no_args_is_help=True)
+app = typer.Typer(
+    help="storedesk: self-hosted customer service for online shops.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs: inspect and replay.", no_args_is_help=True)
@@ -28,23 +32,26 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(shop_app, name="shop")
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
 
 
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     """Run async work; domain errors become a clear message and exit code 1, never a traceback."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    where = get_settings().resolved_database_url.split("@")[-1]
     try:
         return asyncio.run(coro_fn())  # type: ignore[arg-type]
     except StoredeskError as exc:
         fail(exc.message)
-        raise  # unreachable
-    except OSError as exc:
-        fail(
-            f"{exc.strerror or exc} — is the database reachable? ({get_settings().resolved_database_url.split('@')[-1]})"
-        )
-        raise
+    except (OperationalError, InterfaceError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"cannot reach the database at {where}: {reason}")
+    except DBAPIError as exc:
+        fail(f"the database refused the operation: {str(exc.orig).strip().splitlines()[0]}")
+    raise AssertionError("unreachable")
 
 
 def _database(settings: Settings) -> Any:
