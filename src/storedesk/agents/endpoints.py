@@ -22,8 +22,8 @@ from storedesk.agents.schemas import (
     TokenOut,
 )
 from storedesk.api.deps import SESSION_COOKIE, AdminAuth, Auth, Session
+from storedesk.api.params import IdPath
 from storedesk.config import Settings
-from storedesk.kit.schemas import IdPath
 from storedesk.shops.models import Shop
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
@@ -63,11 +63,7 @@ async def login(body: LoginIn, request: Request, response: Response, session: Se
 
 @auth_router.post("/logout", status_code=204, summary="End this session or revoke this token")
 async def logout(ctx: Auth, response: Response, session: Session) -> Response:
-    token = await session.get(AuthToken, ctx.token_id)
-    if token is not None and token.kind == TokenKind.session:
-        from storedesk.kit.time import utcnow
-
-        token.revoked_at = utcnow()
+    await service.end_session(session, ctx)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.status_code = 204
     return response

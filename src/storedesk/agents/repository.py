@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
@@ -27,7 +28,7 @@ class TeamRepository(ShopRepository[Team]):
     async def list(self) -> Sequence[Team]:
         return (await self.session.execute(self.select().order_by(Team.id))).scalars().all()
 
-    async def member_ids(self, team_id: int) -> list[int]:
+    async def member_ids(self, team_id: int) -> builtins.list[int]:
         stmt = select(TeamMember.agent_id).where(
             TeamMember.shop_id == self.shop_id, TeamMember.team_id == team_id
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storedesk.agents.models import Agent, AuthToken, Notification, Role, Team, TeamMember, TokenKind
 from storedesk.agents.repository import AgentRepository, TeamRepository
 from storedesk.agents.security import MIN_PASSWORD_LENGTH, AuthContext, hash_password, verify_password
+from storedesk.db.session import after_commit
 from storedesk.events.service import record
 from storedesk.kit.actor import Actor
 from storedesk.kit.crypto import new_token, token_digest
@@ -83,6 +85,7 @@ async def update_agent(
         agent.name = name
     if role is not None:
         agent.role = role
+        clear_auth_cache(session)
     if languages is not None:
         agent.languages = languages
     if is_active is not None:
@@ -107,6 +110,7 @@ async def update_agent(
 
 
 async def revoke_all_tokens(session: AsyncSession, agent_id: int) -> None:
+    clear_auth_cache(session)
     await session.execute(
         update(AuthToken)
         .where(AuthToken.agent_id == agent_id, AuthToken.revoked_at.is_(None))
@@ -196,23 +200,41 @@ async def create_api_token(
     return token, secret
 
 
+# Sessions and tokens are looked up on every request; a short in-process cache saves the query.
+# Any change to a token or an agent in this process clears it at once (and again after commit);
+# another process sees a revocation within AUTH_CACHE_SECONDS.
+AUTH_CACHE_SECONDS = 5.0
+_auth_cache: dict[str, tuple[float, AuthContext, datetime | None]] = {}
+
+
+def clear_auth_cache(session: AsyncSession | None = None) -> None:
+    _auth_cache.clear()
+    if session is not None:
+        after_commit(session, _auth_cache.clear)
+
+
 async def authenticate_token(session: AsyncSession, secret: str) -> AuthContext:
+    digest = token_digest(secret)
+    now = utcnow()
+    cached = _auth_cache.get(digest)
+    if cached is not None:
+        cached_at, ctx, expires_at = cached
+        if time.monotonic() - cached_at < AUTH_CACHE_SECONDS and (expires_at is None or expires_at > now):
+            return ctx
+        _auth_cache.pop(digest, None)
     row = (
         await session.execute(
-            select(AuthToken, Agent)
-            .join(Agent, Agent.id == AuthToken.agent_id)
-            .where(AuthToken.digest == token_digest(secret))
+            select(AuthToken, Agent).join(Agent, Agent.id == AuthToken.agent_id).where(AuthToken.digest == digest)
         )
     ).one_or_none()
     if row is None:
         raise Unauthenticated("the token is not valid")
     token, agent = row
-    now = utcnow()
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         raise Unauthenticated("the token has expired or was revoked")
     if not agent.is_active:
         raise Unauthenticated("this agent is deactivated")
-    return AuthContext(
+    ctx = AuthContext(
         shop_id=token.shop_id,
         agent_id=agent.id,
         role=Role(agent.role),
@@ -220,6 +242,10 @@ async def authenticate_token(session: AsyncSession, secret: str) -> AuthContext:
         token_id=token.id,
         csrf_token=token.csrf_token,
     )
+    if len(_auth_cache) > 10_000:
+        _auth_cache.clear()
+    _auth_cache[digest] = (time.monotonic(), ctx, token.expires_at)
+    return ctx
 
 
 async def revoke_token(session: AsyncSession, ctx: AuthContext, token_id: int) -> None:
@@ -230,6 +256,7 @@ async def revoke_token(session: AsyncSession, ctx: AuthContext, token_id: int) -
     if token is None or (token.agent_id != ctx.agent_id and ctx.role != Role.admin):
         raise NotFound("token", token_id)
     token.revoked_at = utcnow()
+    clear_auth_cache(session)
 
 
 async def create_team(session: AsyncSession, ctx: AuthContext, *, name: str, description: str | None) -> Team:
@@ -253,7 +280,7 @@ async def set_team_members(
     agents = AgentRepository(session, ctx.shop_id)
     for agent_id in agent_ids:
         await agents.get_or_404(agent_id)
-    existing = set(await TeamRepository(session, ctx.shop_id).member_ids(team_id))
+    existing: set[int] = set(await TeamRepository(session, ctx.shop_id).member_ids(team_id))
     wanted = set(agent_ids)
     for agent_id in wanted - existing:
         session.add(TeamMember(team_id=team.id, agent_id=agent_id, shop_id=ctx.shop_id))
@@ -331,6 +358,8 @@ async def end_session(session: AsyncSession, ctx: AuthContext) -> None:
     token = await session.get(AuthToken, ctx.token_id)
     if token is not None and token.kind == TokenKind.session and token.revoked_at is None:
         token.revoked_at = utcnow()
+        clear_auth_cache(session)
+        clear_auth_cache(session)
 
 
 async def notify(

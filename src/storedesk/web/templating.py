@@ -118,8 +118,9 @@ def initials(name: str | None) -> str:
 
 
 def avatar_hue(seed: int | str | None) -> int:
-    text = str(seed or "")
-    return sum(ord(c) * (i + 1) for i, c in enumerate(text)) % 360
+    import hashlib
+
+    return hashlib.sha256(str(seed or "").encode()).digest()[0] * 360 // 256
 
 
 def build_environment() -> Environment:

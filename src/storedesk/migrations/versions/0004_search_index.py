@@ -80,7 +80,7 @@ def downgrade() -> None:
     op.drop_index("ix_conv_shop_status_waiting", table_name="conversations")
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
-        for fts, (table, _) in FTS_TABLES.items():
+        for fts, (_table, _) in FTS_TABLES.items():
             for suffix in ("ai", "ad", "au"):
                 op.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
             op.execute(f"DROP TABLE IF EXISTS {fts}")

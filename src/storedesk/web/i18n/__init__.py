@@ -105,6 +105,6 @@ def _(message: str, **params: object) -> str:
     return text % params if params else text
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a string for extraction; translate it later where it is shown."""
     return message

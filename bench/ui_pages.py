@@ -1,0 +1,195 @@
+"""Server time of the agent workspace's heaviest pages: the inbox at scale and a long conversation.
+
+    .venv/bin/python bench/ui_pages.py --conversations 1000000            # builds storedesk_uibench once
+    .venv/bin/python bench/ui_pages.py --database postgresql://postgres@127.0.0.1/storedesk_scale
+
+Without ``--database`` it creates (once) a PostgreSQL database ``storedesk_uibench`` holding one shop
+with ``--conversations`` conversations (10 % open, spread over agents, channels, priorities and
+languages; one message each) plus one conversation with 500 messages, generated in SQL. Pages are
+requested in process through the ASGI app (no network), so the figures are server time: routing,
+authentication, queries and template rendering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from storedesk.api.app import create_app
+from storedesk.config import Settings
+from storedesk.db.migrate import upgrade
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+BENCH_DB = "storedesk_uibench"
+PASSWORD = "bench-password-1"
+
+
+def _exists(name: str) -> bool:
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def build(n: int) -> str:
+    url = ADMIN.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+    if _exists(BENCH_DB):
+        return url
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    upgrade(url.replace("postgresql://", "postgresql+psycopg://"), "heads")
+    from storedesk.agents.security import hash_password
+
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO shops (slug, name, languages, default_language, currency, timezone, order_number_pattern,"
+            " business_hours, policies, conversation_seq, created_at, updated_at) VALUES ('bench', 'Bench shop',"
+            " '[\"en\",\"de\"]', 'en', 'EUR', 'Europe/Berlin', '#?\\d{4,8}', '{}', '{}', %s, now(), now())",
+            (n + 1,),
+        )
+        conn.execute(
+            "INSERT INTO agents (shop_id, email, name, password_hash, role, languages, is_active, failed_logins,"
+            " created_at, updated_at) SELECT 1, 'agent' || g || '@bench.test', 'Agent ' || g, %s,"
+            " CASE WHEN g = 1 THEN 'admin' ELSE 'agent' END, '[]', true, 0, now(), now()"
+            " FROM generate_series(1, 20) g",
+            (hash_password(PASSWORD),),
+        )
+        conn.execute(
+            "INSERT INTO channels (shop_id, kind, name, external_id, settings, is_active, created_at, updated_at)"
+            " SELECT 1, k, initcap(k), 'bench-' || k, '{}', true, now(), now()"
+            " FROM unnest(ARRAY['email','chat','whatsapp','sms']) k"
+        )
+        conn.execute(
+            "INSERT INTO customers (shop_id, name, email, language, country, consents, segments, created_at,"
+            " updated_at) SELECT 1, 'Customer ' || g, 'c' || g || '@example.com', CASE WHEN mod(g, 3) = 0 THEN 'de'"
+            " ELSE 'en' END, 'DE', '{}', '[]', now(), now() FROM generate_series(1, %s) g",
+            (max(1, n // 5),),
+        )
+        conn.execute(
+            "INSERT INTO conversations (shop_id, number, customer_id, channel_id, subject, status, priority,"
+            " assignee_id, language, last_activity_at, waiting_since, last_message_at, reopened_count,"
+            " message_count, resolved_by_assistant, created_at, updated_at)"
+            " SELECT 1, g, 1 + (mod(g, %s)), 1 + (mod(g, 4)), 'Question about order ' || (100000 + g),"
+            " CASE WHEN mod(g, 10) = 0 THEN 'open' WHEN mod(g, 10) = 1 THEN 'pending' ELSE 'resolved' END,"
+            " (ARRAY['low','normal','normal','high','urgent'])[1 + mod(g, 5)],"
+            " CASE WHEN mod(g, 7) = 0 THEN NULL ELSE 1 + (mod(g, 20)) END, CASE WHEN mod(g, 3) = 0 THEN 'de' ELSE 'en' END,"
+            " now() - (g || ' seconds')::interval, CASE WHEN mod(g, 10) = 0 THEN now() - (g || ' seconds')::interval"
+            " END, now() - (g || ' seconds')::interval, 0, 1, false, now() - (g || ' seconds')::interval,"
+            " now() FROM generate_series(1, %s) g",
+            (max(1, n // 5), n),
+        )
+        conn.execute(
+            "INSERT INTO messages (shop_id, conversation_id, channel_id, direction, author_type, text, attachments,"
+            " meta, delivery_status, created_at) SELECT 1, c.id, c.channel_id, 'inbound', 'customer',"
+            " 'Hello, where is my order ' || (100000 + c.number) || '? It has been a few days.', '[]', '{}',"
+            " 'received', c.created_at FROM conversations c"
+        )
+        conn.execute(
+            "INSERT INTO conversations (shop_id, number, customer_id, channel_id, subject, status, priority,"
+            " language, last_activity_at, reopened_count, message_count, resolved_by_assistant, created_at,"
+            " updated_at) VALUES (1, %s, 1, 1, 'A very long thread', 'open', 'high', 'en', now(), 0, 500,"
+            " false, now(), now())",
+            (n + 1,),
+        )
+        conn.execute(
+            "INSERT INTO messages (shop_id, conversation_id, channel_id, direction, author_type, author_agent_id,"
+            " text, attachments, meta, delivery_status, created_at)"
+            " SELECT 1, (SELECT id FROM conversations WHERE number = %s), 1,"
+            " CASE WHEN mod(g, 2) = 0 THEN 'inbound' ELSE 'outbound' END,"
+            " CASE WHEN mod(g, 2) = 0 THEN 'customer' ELSE 'agent' END, CASE WHEN mod(g, 2) = 0 THEN NULL ELSE 1 END,"
+            " 'Message ' || g || ': ' || repeat('lorem ipsum dolor sit amet ', 8), '[]', '{}',"
+            " CASE WHEN mod(g, 2) = 0 THEN 'received' ELSE 'delivered' END, now() - ((500 - g) || ' minutes')::interval"
+            " FROM generate_series(1, 500) g",
+            (n + 1,),
+        )
+        conn.execute("ANALYZE")
+    print(f"built {n} conversations in {time.perf_counter() - started:.0f} s")
+    return url
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def measure(url: str, runs: int) -> dict[str, Any]:
+    settings = Settings(
+        data_dir=Path("/tmp/storedesk-uibench"),
+        database_url=url,
+        secret_key="bench-secret-key-0123456789",
+        jobs_mode="external",
+    )
+    app = create_app(settings, run_jobs=False)
+    results: dict[str, Any] = {}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            import re
+
+            page = await client.get("/app/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert token is not None
+            email = "agent1@bench.test"
+            r = await client.post(
+                "/app/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+            )
+            assert r.status_code == 303, r.text[:500]
+            with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+                row = conn.execute(
+                    "SELECT id FROM conversations WHERE message_count = 500 ORDER BY id DESC LIMIT 1"
+                ).fetchone()
+                assert row is not None
+                long_id = int(row[0])
+                total = conn.execute("SELECT count(*) FROM conversations").fetchone()
+            pages = {
+                "inbox (all open, last activity)": "/app/inbox",
+                "inbox (mine, waiting longest)": "/app/inbox?view=mine&sort=waiting",
+                "inbox (unassigned, priority)": "/app/inbox?view=unassigned&sort=priority",
+                "inbox (any status, German)": "/app/inbox?status=any&lang=de",
+                "conversation (500 messages)": f"/app/c/{long_id}",
+                "search (order number)": "/app/search?q=100500",
+                "search (word)": "/app/search?q=lorem",
+            }
+            for name, path in pages.items():
+                r = await client.get(path)
+                assert r.status_code == 200, (path, r.status_code)
+                timings = []
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    r = await client.get(path)
+                    timings.append((time.perf_counter() - t0) * 1000)
+                    assert r.status_code == 200
+                results[name] = {
+                    "p50_ms": round(statistics.median(timings), 1),
+                    "p95_ms": round(pct(timings, 95), 1),
+                    "bytes": len(r.content),
+                }
+            results["conversations"] = int(total[0]) if total else 0
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", help="an existing storedesk PostgreSQL database (e.g. storedesk_scale)")
+    parser.add_argument("--conversations", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    url = args.database or build(args.conversations)
+    url = url.replace("postgresql://", "postgresql+psycopg://")
+    results = asyncio.run(measure(url, args.runs))
+    print(f"{results.pop('conversations')} conversations; {args.runs} requests per page")
+    print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'KB':>6}")
+    for name, r in results.items():
+        print(f"{name:40} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['bytes'] / 1024:6.0f}")
+
+
+if __name__ == "__main__":
+    main()

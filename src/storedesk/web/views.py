@@ -1,0 +1,496 @@
+"""Read models of the agent workspace: what each page shows, assembled from tenant-scoped
+repositories (no query here filters by tenant itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storedesk.agents.models import Agent, Notification, Role
+from storedesk.agents.repository import AgentRepository, NotificationRepository, TeamRepository
+from storedesk.channels.models import Channel
+from storedesk.channels.outbound import RECIPIENT_KIND
+from storedesk.channels.repository import ChannelRepository
+from storedesk.commerce.models import Order, OrderLine, Refund, Return, Shipment, TrackingEvent
+from storedesk.commerce.repository import OrderRepository, ShipmentRepository
+from storedesk.conversations.models import Conversation, ConversationStatus, Message
+from storedesk.conversations.repository import INBOX_SORTS, InboxFilter, InboxRepository, TimelineRepository
+from storedesk.customers.models import Customer, CustomerIdentity
+from storedesk.customers.repository import CustomerRepository
+from storedesk.events.models import Event
+from storedesk.events.repository import EventRepository
+from storedesk.kit.time import utcnow
+from storedesk.knowledge.macros import MacroRepository, pick_language, render_macro
+from storedesk.knowledge.models import Macro
+from storedesk.shops.models import Shop
+
+PAGE_SIZE = 50
+COUNT_CAP = 1000
+TIMELINE_LIMIT = 500
+SLA_WINDOW = timedelta(hours=1)
+VIEWS = ("mine", "unassigned", "all", "sla")
+STATUSES = ("open", "pending", "snoozed", "resolved", "closed", "any")
+PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+@dataclass(frozen=True)
+class InboxParams:
+    """The inbox's query string, parsed and bounded."""
+
+    view: str = "all"
+    status: str = "open"
+    channel_id: int | None = None
+    team_id: int | None = None
+    tag: str | None = None
+    language: str | None = None
+    priority: str | None = None
+    sort: str = "activity"
+    page: int = 1
+
+    @classmethod
+    def parse(cls, q: dict[str, str]) -> InboxParams:
+        def as_int(name: str) -> int | None:
+            value = q.get(name, "")
+            return int(value) if value.isdigit() and len(value) < 19 else None
+
+        view = q.get("view", "all")
+        status = q.get("status", "open")
+        sort = q.get("sort", "activity")
+        priority = q.get("priority") or None
+        language = (q.get("lang") or "").lower() or None
+        tag = (q.get("tag") or "").strip().lower()[:64] or None
+        return cls(
+            view=view if view in VIEWS else "all",
+            status=status if status in STATUSES else "open",
+            channel_id=as_int("channel"),
+            team_id=as_int("team"),
+            tag=tag,
+            language=language if language and language.isalpha() and len(language) <= 3 else None,
+            priority=priority if priority in PRIORITIES else None,
+            sort=sort if sort in INBOX_SORTS else "activity",
+            page=max(1, min(as_int("page") or 1, 200)),
+        )
+
+    def query(self, **overrides: Any) -> str:
+        """This view's query string with some parameters changed (``None`` drops one)."""
+        from urllib.parse import urlencode
+
+        values: dict[str, Any] = {
+            "view": self.view,
+            "status": self.status,
+            "channel": self.channel_id,
+            "team": self.team_id,
+            "tag": self.tag,
+            "lang": self.language,
+            "priority": self.priority,
+            "sort": self.sort,
+            "page": self.page if self.page > 1 else None,
+        }
+        values.update(overrides)
+        defaults = {"view": "all", "status": "open", "sort": "activity"}
+        return urlencode({k: v for k, v in values.items() if v is not None and defaults.get(k) != v})
+
+    def filter(self, agent_id: int, *, view: str | None = None) -> InboxFilter:
+        view = view or self.view
+        statuses: list[str] | None = None if self.status == "any" else [self.status]
+        if view == "sla":
+            statuses = ["open", "pending"] if self.status in ("open", "any") else statuses
+        return InboxFilter(
+            status=statuses,
+            channel_id=self.channel_id,
+            assignee_id=agent_id if view == "mine" else None,
+            unassigned=view == "unassigned",
+            team_id=self.team_id,
+            tag=self.tag,
+            language=self.language,
+            priority=self.priority,
+            sla_due_before=utcnow() + SLA_WINDOW if view == "sla" else None,
+        )
+
+
+@dataclass
+class InboxRow:
+    conversation: Conversation
+    customer: Customer | None
+    channel: Channel | None
+    assignee: Agent | None
+    tags: list[str]
+    preview: Message | None
+
+
+@dataclass
+class Directory:
+    """Names the pages need to show ids: agents, teams, channels."""
+
+    agents: dict[int, Agent]
+    teams: dict[int, Any]
+    channels: dict[int, Channel]
+
+    @property
+    def active_agents(self) -> list[Agent]:
+        return [a for a in self.agents.values() if a.is_active]
+
+
+async def directory(session: AsyncSession, shop_id: int) -> Directory:
+    agents = {a.id: a for a in await AgentRepository(session, shop_id).list()}
+    teams = {t.id: t for t in await TeamRepository(session, shop_id).list()}
+    channels = {c.id: c for c in await ChannelRepository(session, shop_id).list()}
+    return Directory(agents, teams, channels)
+
+
+@dataclass
+class InboxPage:
+    params: InboxParams
+    rows: list[InboxRow]
+    has_more: bool
+    counts: dict[str, int]
+    directory: Directory
+    tags: list[tuple[str, int]]
+
+
+async def inbox_rows(
+    session: AsyncSession, shop_id: int, agent_id: int, params: InboxParams, dirs: Directory
+) -> tuple[list[InboxRow], bool]:
+    repo = InboxRepository(session, shop_id)
+    conversations, has_more = await repo.inbox(
+        params.filter(agent_id), sort=params.sort, offset=(params.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    ids = [c.id for c in conversations]
+    tags = await repo.tags_for(ids)
+    previews = await TimelineRepository(session, shop_id).latest_previews(ids)
+    customers = {
+        c.id: c
+        for c in await CustomerRepository(session, shop_id).by_ids(
+            sorted({c.customer_id for c in conversations})
+        )
+    }
+    rows = [
+        InboxRow(
+            conversation=c,
+            customer=customers.get(c.customer_id),
+            channel=dirs.channels.get(c.channel_id),
+            assignee=dirs.agents.get(c.assignee_id) if c.assignee_id else None,
+            tags=tags.get(c.id, []),
+            preview=previews.get(c.id),
+        )
+        for c in conversations
+    ]
+    return rows, has_more
+
+
+async def view_counts(
+    session: AsyncSession, shop_id: int, agent_id: int, params: InboxParams
+) -> dict[str, int]:
+    """Open conversations per view, with the current filters (channel, team, tag, ...) applied."""
+    repo = InboxRepository(session, shop_id)
+    return {view: await repo.count_capped(params.filter(agent_id, view=view), COUNT_CAP) for view in VIEWS}
+
+
+async def inbox_page(session: AsyncSession, shop_id: int, agent_id: int, params: InboxParams) -> InboxPage:
+    dirs = await directory(session, shop_id)
+    rows, has_more = await inbox_rows(session, shop_id, agent_id, params, dirs)
+    counts = await view_counts(session, shop_id, agent_id, params)
+    tags = await InboxRepository(session, shop_id).tag_counts()
+    return InboxPage(params, rows, has_more, counts, dirs, tags)
+
+
+# --- the conversation view -------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineItem:
+    kind: str  # "message" or "event"
+    at: Any
+    message: Message | None = None
+    event: Event | None = None
+    conversation: Conversation | None = None
+
+
+@dataclass
+class OrderView:
+    order: Order
+    lines: list[OrderLine]
+    shipments: list[tuple[Shipment, list[TrackingEvent]]]
+    returns: Sequence[Return]
+    refunds: Sequence[Refund]
+
+
+@dataclass
+class Customer360:
+    customer: Customer
+    identities: Sequence[CustomerIdentity]
+    orders: list[OrderView]
+    order_count: int
+    lifetime_value_minor: int
+    currency: str
+    conversations: Sequence[Conversation]
+
+
+@dataclass
+class ConversationPage:
+    conversation: Conversation
+    tags: list[str]
+    channel: Channel | None
+    timeline: list[TimelineItem]
+    truncated: bool
+    reply_channels: list[Channel]
+    macros: list[tuple[Macro, str]]
+    directory: Directory
+    customer: Customer360 | None
+    language: str
+    scope: str = "conversation"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+TIMELINE_EVENTS = {
+    "conversation.assigned",
+    "conversation.status_changed",
+    "conversation.tagged",
+    "conversation.updated",
+    "conversation.created",
+    "message.failed",
+}
+
+
+async def timeline(
+    session: AsyncSession, shop_id: int, conversation: Conversation, *, scope: str
+) -> tuple[list[TimelineItem], bool]:
+    """Messages (and system events from the event log) oldest first; ``scope="customer"`` shows every
+    conversation of the customer on any channel."""
+    messages_repo = TimelineRepository(session, shop_id)
+    events_repo = EventRepository(session, shop_id)
+    items: list[TimelineItem] = []
+    if scope == "customer":
+        messages = await messages_repo.for_customer(conversation.customer_id, limit=TIMELINE_LIMIT + 1)
+        conversations = {
+            c.id: c
+            for c in await InboxRepository(session, shop_id).by_ids(
+                sorted({m.conversation_id for m in messages})
+            )
+        }
+        events: Sequence[Event] = []
+    else:
+        messages = await messages_repo.latest_for_conversation(conversation.id, limit=TIMELINE_LIMIT + 1)
+        conversations = {conversation.id: conversation}
+        events = await events_repo.for_conversation(conversation.id, limit=2000)
+    truncated = len(messages) > TIMELINE_LIMIT
+    if truncated:
+        messages = list(messages)[1:]
+    first_at = messages[0].created_at if (messages and truncated) else None
+    for m in messages:
+        items.append(
+            TimelineItem(
+                "message", m.created_at, message=m, conversation=conversations.get(m.conversation_id)
+            )
+        )
+    for e in events:
+        if e.type in TIMELINE_EVENTS and (first_at is None or e.occurred_at >= first_at):
+            items.append(TimelineItem("event", e.occurred_at, event=e))
+    items.sort(key=lambda i: (i.at, 0 if i.kind == "event" else 1))
+    return items, truncated
+
+
+def _reply_channels(
+    all_channels: dict[int, Channel], identities: Sequence[CustomerIdentity], origin: int
+) -> list[Channel]:
+    """The conversation's channel first, then every other channel the customer can be reached on."""
+    kinds = {i.kind for i in identities}
+    out: list[Channel] = []
+    for channel in all_channels.values():
+        if not channel.is_active and channel.id != origin:
+            continue
+        need = RECIPIENT_KIND.get(str(channel.kind))
+        if channel.id == origin or need is None or need in kinds:
+            out.append(channel)
+    out.sort(key=lambda c: (c.id != origin, c.id))
+    return out
+
+
+async def customer_360(session: AsyncSession, shop: Shop, customer_id: int) -> Customer360 | None:
+    customers = CustomerRepository(session, shop.id)
+    customer = await customers.get(customer_id)
+    if customer is None:
+        return None
+    orders_repo = OrderRepository(session, shop.id)
+    orders = sorted(
+        await orders_repo.page(customer_id=customer.id, limit=200),
+        key=lambda o: (o.placed_at, o.id),
+        reverse=True,
+    )
+    shown = orders[:20]
+    ids = [o.id for o in shown]
+    lines = await orders_repo.lines(ids)
+    shipments = await orders_repo.shipments(ids)
+    tracking = await ShipmentRepository(session, shop.id).events(
+        [s.id for ss in shipments.values() for s in ss]
+    )
+    views = [
+        OrderView(
+            order=o,
+            lines=lines.get(o.id, []),
+            shipments=[(s, tracking.get(s.id, [])) for s in shipments.get(o.id, [])],
+            returns=await orders_repo.returns(o.id),
+            refunds=await orders_repo.refunds(o.id),
+        )
+        for o in shown
+    ]
+    ltv = sum(o.total_minor - o.refunded_minor for o in orders if o.cancelled_at is None)
+    conversations, _ = await InboxRepository(session, shop.id).inbox(
+        InboxFilter(customer_id=customer.id), sort="activity", offset=0, limit=20
+    )
+    return Customer360(
+        customer=customer,
+        identities=await customers.identities(customer.id),
+        orders=views,
+        order_count=len(orders),
+        lifetime_value_minor=ltv,
+        currency=orders[0].currency if orders else shop.currency,
+        conversations=conversations,
+    )
+
+
+def macro_values(
+    *,
+    customer: Customer | None,
+    order: Order | None,
+    shipment: Shipment | None,
+    agent: Agent,
+    shop: Shop,
+    conversation: Conversation,
+    eta: str | None,
+) -> dict[str, str | None]:
+    first_name = (customer.name or "").split()[0] if customer and customer.name else None
+    from storedesk.web.templating import fmt_money
+
+    return {
+        "customer.first_name": first_name,
+        "customer.name": customer.name if customer else None,
+        "customer.email": customer.email if customer else None,
+        "order.number": order.number if order else None,
+        "order.status": str(order.fulfillment_status) if order else None,
+        "order.total": fmt_money(order.total_minor, order.currency) if order else None,
+        "shipment.carrier": shipment.carrier if shipment else None,
+        "shipment.tracking_number": shipment.tracking_number if shipment else None,
+        "shipment.tracking_url": shipment.tracking_url if shipment else None,
+        "shipment.eta": eta,
+        "agent.first_name": agent.name.split()[0] if agent.name else None,
+        "agent.name": agent.name,
+        "shop.name": shop.name,
+        "conversation.number": str(conversation.number),
+    }
+
+
+def customer_language(shop: Shop, conversation: Conversation, customer: Customer | None) -> str:
+    return conversation.language or (customer.language if customer else None) or shop.default_language
+
+
+async def conversation_page(
+    session: AsyncSession, shop: Shop, conversation_id: int, *, scope: str = "conversation"
+) -> ConversationPage:
+    repo = InboxRepository(session, shop.id)
+    conversation = await repo.get_or_404(conversation_id)
+    dirs = await directory(session, shop.id)
+    items, truncated = await timeline(session, shop.id, conversation, scope=scope)
+    c360 = await customer_360(session, shop, conversation.customer_id)
+    identities = c360.identities if c360 else []
+    language = customer_language(shop, conversation, c360.customer if c360 else None)
+    macros = [
+        (m, pick_language(m.bodies, [language, shop.default_language]) or "")
+        for m in await MacroRepository(session, shop.id).list()
+    ]
+    return ConversationPage(
+        conversation=conversation,
+        tags=(await repo.tags_for([conversation.id]))[conversation.id],
+        channel=dirs.channels.get(conversation.channel_id),
+        timeline=items,
+        truncated=truncated,
+        reply_channels=_reply_channels(dirs.channels, identities, conversation.channel_id),
+        macros=macros,
+        directory=dirs,
+        customer=c360,
+        language=language,
+        scope=scope,
+    )
+
+
+async def render_macro_for(
+    session: AsyncSession, shop: Shop, agent: Agent, conversation_id: int, macro_id: int
+) -> tuple[str, str, list[str]]:
+    """The macro's text in the customer's language with the variables filled from this conversation."""
+    conversation = await InboxRepository(session, shop.id).get_or_404(conversation_id)
+    macro = await MacroRepository(session, shop.id).get_or_404(macro_id)
+    customer = await CustomerRepository(session, shop.id).get(conversation.customer_id)
+    language = customer_language(shop, conversation, customer)
+    chosen = pick_language(macro.bodies, [language, shop.default_language]) or language
+    orders = OrderRepository(session, shop.id)
+    order = await orders.get(conversation.order_id) if conversation.order_id else None
+    if order is None and customer is not None:
+        latest = await orders.page(customer_id=customer.id, limit=1)
+        order = latest[0] if latest else None
+    shipment = None
+    if order is not None:
+        shipment_list = (await orders.shipments([order.id])).get(order.id, [])
+        shipment = shipment_list[-1] if shipment_list else None
+    from babel.dates import format_date
+
+    eta = (
+        format_date(shipment.estimated_delivery_at, "long", locale=chosen)
+        if shipment and shipment.estimated_delivery_at
+        else None
+    )
+    values = macro_values(
+        customer=customer,
+        order=order,
+        shipment=shipment,
+        agent=agent,
+        shop=shop,
+        conversation=conversation,
+        eta=eta,
+    )
+    text, missing = render_macro(str(macro.bodies.get(chosen, "")), values)
+    return text, chosen, missing
+
+
+# --- notifications, settings ------------------------------------------------------------------------------
+
+
+@dataclass
+class Bell:
+    unread: int
+    items: Sequence[Notification]
+
+
+async def bell(session: AsyncSession, shop_id: int, agent_id: int, *, with_items: bool) -> Bell:
+    repo = NotificationRepository(session, shop_id)
+    return Bell(
+        unread=await repo.unread_count(agent_id),
+        items=await repo.for_agent(agent_id) if with_items else [],
+    )
+
+
+@dataclass
+class SettingsPage:
+    directory: Directory
+    team_members: dict[int, list[int]]
+    macros: Sequence[Macro]
+    tags: list[tuple[str, int]]
+    roles: tuple[Role, ...] = (Role.admin, Role.agent, Role.viewer)
+
+
+async def settings_page(session: AsyncSession, shop_id: int) -> SettingsPage:
+    dirs = await directory(session, shop_id)
+    teams = TeamRepository(session, shop_id)
+    members = {team_id: await teams.member_ids(team_id) for team_id in dirs.teams}
+    return SettingsPage(
+        directory=dirs,
+        team_members=members,
+        macros=await MacroRepository(session, shop_id).list(),
+        tags=await InboxRepository(session, shop_id).tag_counts(),
+    )
+
+
+OPEN_STATUSES = (ConversationStatus.open, ConversationStatus.pending)
