@@ -14,12 +14,18 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Leave search-engine tables (SQLite FTS5 shadow tables) out of autogenerate."""
+    return not (type_ == "table" and name is not None and "_fts" in name)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
