@@ -35,6 +35,9 @@ from storedesk.kit.actor import SYSTEM
 from storedesk.kit.crypto import SecretBox
 from storedesk.shops.service import create_shop
 
+# tests start SMTP intake servers themselves, on free ports
+os.environ.setdefault("STOREDESK_SMTP_PORT", "0")
+
 PG_ADMIN_URL = os.environ.get("STOREDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("STOREDESK_REQUIRE_PG") == "1"
 TEST_SECRET = "test-secret-key-for-storedesk-tests"
@@ -88,6 +91,11 @@ def _truncate_pg(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        # per-shop conversation number sequences outlive TRUNCATE; shop ids restart, so drop them
+        for (name,) in conn.execute(
+            "SELECT sequence_name FROM information_schema.sequences WHERE sequence_name LIKE 'shop\\_%'"
+        ).fetchall():
+            conn.execute(f'DROP SEQUENCE IF EXISTS "{name}"')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -111,7 +119,13 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=db_url, secret_key=TEST_SECRET, jobs_mode="external")
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        secret_key=TEST_SECRET,
+        jobs_mode="external",
+        smtp_port=0,
+    )
 
 
 @pytest.fixture
@@ -221,5 +235,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "db_url" in getattr(item, "fixturenames", ()) and "[postgresql" in item.nodeid:
             item.add_marker(pytest.mark.postgres)
-
-

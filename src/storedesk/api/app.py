@@ -17,7 +17,9 @@ from storedesk.agents.endpoints import router as agents_router
 from storedesk.api import errors
 from storedesk.api.middleware import BodySizeLimit
 from storedesk.channels.endpoints import router as channels_router
+from storedesk.channels import email_glue, meta
 from storedesk.channels.webhooks import router as channel_webhooks_router
+from storedesk.channels.widget.endpoints import WidgetUploadLimit
 from storedesk.commerce.endpoints import router as commerce_router
 from storedesk.config import Settings, get_settings
 from storedesk.conversations import tasks as conversation_tasks
@@ -59,10 +61,13 @@ def build_api_router() -> APIRouter:
     return api
 
 
-def configure_adapters(settings: Settings) -> SecretBox:
-    """Wire adapters that need configuration (credential decryption for delivery jobs)."""
+def configure_adapters(settings: Settings, db: Database) -> SecretBox:
+    """Wire the adapters every process that runs jobs needs (the app and each ``storedesk worker``):
+    credential decryption for delivery, the WhatsApp 24-hour window check, threaded email replies."""
     box = SecretBox(settings.secret_keys)
     conversation_tasks.configure(box)
+    meta.configure(db)
+    email_glue.configure(db, secret_keys=settings.secret_keys, data_dir=settings.data_dir)
     return box
 
 
@@ -75,7 +80,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url)
-    box = configure_adapters(settings)
+    box = configure_adapters(settings, database)
     embedded_jobs = settings.jobs_mode == "embedded" if run_jobs is None else run_jobs
 
     @asynccontextmanager
@@ -85,6 +90,7 @@ def create_app(
         listener = PgListener(database.url) if database.kind == "postgresql" and realtime_pg else None
         if listener is not None:
             await listener.start()
+        intake = await email_glue.start_email_intake(app.state) if settings.smtp_port else None
         if embedded_jobs:
             runner = JobRunner(database, concurrency=4, poll_interval=1.0)
             task = asyncio.create_task(runner.run_forever(), name="storedesk-jobs")
@@ -94,6 +100,8 @@ def create_app(
             if runner is not None and task is not None:
                 runner.stop()
                 await asyncio.wait_for(task, timeout=10)
+            if intake is not None:
+                await intake.stop()
             if listener is not None:
                 await listener.stop()
             if db is None:
@@ -126,4 +134,5 @@ def create_app(
         )
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(WidgetUploadLimit)  # runs first: lets widget uploads past the app-wide limit
     return app

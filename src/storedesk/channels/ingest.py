@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -30,7 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storedesk.channels.models import Channel, ChannelKind, ChatSession, InboundEvent
 from storedesk.channels.repository import ChannelRepository
 from storedesk.conversations import service as conversations
-from storedesk.conversations.models import Conversation, ConversationStatus, DeliveryStatus, Direction
+from storedesk.conversations.models import (
+    Attachment,
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+)
 from storedesk.conversations.repository import ConversationRepository, MessageRepository
 from storedesk.customers import service as customers
 from storedesk.customers.models import IdentityKind
@@ -70,6 +76,19 @@ class ThreadHints:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A file the adapter already wrote to file storage (content-addressed); ingest adds its row."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    storage_key: str
+    content_id: str | None = None
+    inline: bool = False
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """A message from a customer (or a call event) in storedesk's terms, whatever channel it came by."""
 
@@ -89,6 +108,7 @@ class InboundMessage:
     # "system": a timeline entry (call started/ended, auto-reply) that neither reopens nor waits
     kind: Literal["message", "system"] = "message"
     meta: Mapping[str, Any] = field(default_factory=dict)
+    files: tuple[StoredFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,7 +133,20 @@ class IngestResult:
     created: bool
 
 
-Parser = Callable[[Channel, bytes, Mapping[str, str]], Sequence[Item]]
+class ChannelRef(Protocol):
+    """What a parser needs of a channel (a :class:`Channel` row or a cached routing entry)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def external_id(self) -> str | None: ...
+
+
+Parser = Callable[[ChannelRef, bytes, Mapping[str, str]], Sequence[Item]]
 _parsers: dict[str, Parser] = {}
 
 
@@ -347,6 +380,27 @@ async def ingest_message(session: AsyncSession, *, shop_id: int, message: Inboun
     is_system = message.kind == "system"
     if is_system and message.provider_message_id:
         meta.setdefault("provider_message_id", message.provider_message_id)
+    rows = [
+        Attachment(
+            shop_id=shop_id,
+            filename=f.filename[:255],
+            content_type=f.content_type[:100],
+            size=f.size,
+            sha256=f.sha256,
+            storage_key=f.storage_key,
+            content_id=f.content_id,
+            inline=f.inline,
+        )
+        for f in message.files
+    ]
+    if rows:
+        session.add_all(rows)
+        await session.flush()
+    attachments = [dict(a) for a in message.attachments] + [
+        {"attachment_id": r.id, "filename": r.filename, "content_type": r.content_type, "size": r.size}
+        | ({"content_id": r.content_id, "inline": True} if r.inline else {})
+        for r in rows
+    ]
     stored, created = await conversations.add_message(
         session,
         shop_id=shop_id,
@@ -355,11 +409,13 @@ async def ingest_message(session: AsyncSession, *, shop_id: int, message: Inboun
         direction=Direction.system if is_system else Direction.inbound,
         text=message.text,
         html=message.html,
-        attachments=[dict(a) for a in message.attachments],
+        attachments=attachments,
         channel_id=channel.id,
         provider_message_id=None if is_system else message.provider_message_id,
         meta=meta,
     )
+    for row in rows:
+        row.message_id = stored.id
     return IngestResult(stored.id, conversation.id, customer.id, created)
 
 

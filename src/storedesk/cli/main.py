@@ -164,7 +164,7 @@ def worker(
 
     async def go() -> int:
         db = _database(settings)
-        configure_adapters(settings)
+        configure_adapters(settings, db)
         runner = JobRunner(db, concurrency=concurrency, poll_interval=0.5)
         try:
             if burst:

@@ -39,6 +39,11 @@ class Conversation(IdMixin, TimestampMixin, Base):
         # the agent workspace's inbox sorts (migration 0004_search)
         Index("ix_conv_shop_status_waiting", "shop_id", "status", "waiting_since", "id"),
         Index("ix_conv_shop_status_assignee", "shop_id", "status", "assignee_id", "last_activity_at"),
+        # inbox filters by priority, language, channel and team stay index-only at 1M (migration 0005)
+        Index("ix_conv_shop_priority_activity", "shop_id", "priority", "last_activity_at", "id"),
+        Index("ix_conv_shop_language_activity", "shop_id", "language", "last_activity_at", "id"),
+        Index("ix_conv_shop_channel_activity", "shop_id", "channel_id", "last_activity_at", "id"),
+        Index("ix_conv_shop_team_activity", "shop_id", "team_id", "last_activity_at", "id"),
     )
 
     shop_id: Mapped[int] = shop_fk()

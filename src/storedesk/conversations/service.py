@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.agents.repository import AgentRepository, TeamRepository
 from storedesk.agents.service import notify
-from storedesk.channels.models import Channel
 from storedesk.channels.repository import ChannelRepository
 from storedesk.commerce.repository import OrderRepository
 from storedesk.conversations.models import (
@@ -35,6 +34,7 @@ from storedesk.kit.actor import Actor
 from storedesk.kit.errors import InvalidTransition, StoredeskError, ValidationFailed
 from storedesk.kit.time import ensure_aware, utcnow
 from storedesk.shops.service import next_conversation_number
+from storedesk.sla import service as sla_service
 
 MAX_TEXT = 100_000
 TAG_MAX = 64
@@ -143,11 +143,12 @@ async def add_message(
     if not text.strip() and not attachments and direction != Direction.system:
         raise ValidationFailed("a message needs text or an attachment", details={"field": "text"})
     conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
-    channel: Channel = await ChannelRepository(session, shop_id).get_or_404(
-        channel_id if channel_id is not None else conversation.channel_id
-    )
+    if channel_id is not None and channel_id != conversation.channel_id:
+        await ChannelRepository(session, shop_id).get_or_404(channel_id)  # another of the shop's channels
+    else:
+        channel_id = conversation.channel_id
     if provider_message_id is not None:
-        existing = await MessageRepository(session, shop_id).by_provider_id(channel.id, provider_message_id)
+        existing = await MessageRepository(session, shop_id).by_provider_id(channel_id, provider_message_id)
         if existing is not None:
             return existing, False
     if direction == Direction.outbound and conversation.status == ConversationStatus.closed:
@@ -159,7 +160,7 @@ async def add_message(
     message = Message(
         shop_id=shop_id,
         conversation_id=conversation.id,
-        channel_id=channel.id if direction in (Direction.inbound, Direction.outbound) else None,
+        channel_id=channel_id if direction in (Direction.inbound, Direction.outbound) else None,
         direction=direction,
         author_type=_author_for(actor, direction),
         author_agent_id=actor.id if actor.type == "agent" else None,
@@ -192,6 +193,7 @@ async def add_message(
             conversation.first_response_at = now
         conversation.waiting_since = None
     await session.flush()
+    await sla_service.on_message(session, conversation, message)  # SLA clock (storedesk.sla)
     await record(
         session,
         shop_id=shop_id,
@@ -252,6 +254,15 @@ async def _set_status(
             "snoozed_until": snoozed_until.isoformat() if snoozed_until else None,
         },
     )
+    await sla_service.on_status(session, conversation, now)  # SLA clock (storedesk.sla)
+    if status == ConversationStatus.resolved:  # CSAT/CES survey, if the shop's policy asks (storedesk.surveys)
+        await enqueue(
+            session,
+            "survey.after_resolve",
+            {"conversation_id": conversation.id},
+            shop_id=conversation.shop_id,
+            dedupe_key=f"survey.after_resolve:{conversation.id}:{conversation.reopened_count}",
+        )
 
 
 async def change_status(
@@ -365,6 +376,8 @@ async def update_attributes(
         return conversation
     for key, value in changed.items():
         setattr(conversation, key, value)
+    if "priority" in changed:
+        await sla_service.on_change(session, conversation)  # another SLA policy may apply
     await record(
         session,
         shop_id=shop_id,
@@ -416,6 +429,7 @@ async def change_tags(
             )
         )
     if to_add or to_remove:
+        await sla_service.on_change(session, conversation)  # another SLA policy may apply
         await record(
             session,
             shop_id=shop_id,

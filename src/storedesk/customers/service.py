@@ -287,9 +287,12 @@ async def resolve_by_identities(
         if pair not in normalised:
             normalised.append(pair)
     customer: Customer | None = None
+    known: set[tuple[IdentityKind, str]] = set()
     for kind, value in normalised:
         customer = await repo.by_identity(kind, value)
-        if customer is None and kind == IdentityKind.whatsapp:
+        if customer is not None:
+            known.add((kind, value))
+        elif kind == IdentityKind.whatsapp:
             customer = await repo.by_identity(IdentityKind.phone, value)
         if customer is not None:
             break
@@ -324,6 +327,8 @@ async def resolve_by_identities(
                 session, shop_id=shop_id, kind=kind, value=value, name=name, language=language, actor=actor
             )
     for kind, value in normalised:
+        if (kind, value) in known:
+            continue  # the handle that found the customer (the common case: nothing more to ask)
         owner = await repo.by_identity(kind, value)
         if owner is None:
             await _attach_identity(session, customer, kind, value)

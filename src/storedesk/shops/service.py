@@ -4,9 +4,11 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storedesk.conversations.models import Conversation
 from storedesk.events.service import record
 from storedesk.kit.actor import Actor
 from storedesk.kit.errors import Conflict, NotFound, ValidationFailed
@@ -103,6 +105,25 @@ async def update_shop(session: AsyncSession, shop_id: int, actor: Actor, changes
 
 
 async def next_conversation_number(session: AsyncSession, shop_id: int) -> int:
+    """The shop's next conversation number (1, 2, 3 …; a rolled-back creation may leave a gap).
+
+    PostgreSQL: a sequence per shop — ``nextval`` takes no row lock, so conversations of one shop are
+    created concurrently. SQLite has one writer at a time anyway: a counter on the shop row.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        name = f"shop_{int(shop_id)}_conversation_number"
+        try:
+            async with session.begin_nested():
+                return int((await session.execute(text(f"SELECT nextval('{name}')"))).scalar_one())
+        except ProgrammingError:
+            # first conversation of this shop on this database: start after the highest number in use
+            start = (
+                await session.execute(
+                    select(func.coalesce(func.max(Conversation.number), 0)).where(Conversation.shop_id == shop_id)
+                )
+            ).scalar_one()
+            await session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(start) + 1}"))
+            return int((await session.execute(text(f"SELECT nextval('{name}')"))).scalar_one())
     result = await session.execute(
         update(Shop)
         .where(Shop.id == shop_id)

@@ -1,0 +1,1 @@
+"""Twilio channels: SMS (Messages API) and voice (call events, voicemail)."""
