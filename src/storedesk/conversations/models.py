@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storedesk.db.base import Base, BigId, IdMixin, TimestampMixin, shop_fk
@@ -44,6 +44,21 @@ class Conversation(IdMixin, TimestampMixin, Base):
         Index("ix_conv_shop_language_activity", "shop_id", "language", "last_activity_at", "id"),
         Index("ix_conv_shop_channel_activity", "shop_id", "channel_id", "last_activity_at", "id"),
         Index("ix_conv_shop_team_activity", "shop_id", "team_id", "last_activity_at", "id"),
+        # "SLA due soon" / breached views: only conversations that have a due time are indexed
+        Index(
+            "ix_conv_shop_frt_due",
+            "shop_id",
+            "first_response_due_at",
+            postgresql_where=text("first_response_at IS NULL AND first_response_due_at IS NOT NULL"),
+            sqlite_where=text("first_response_at IS NULL AND first_response_due_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_conv_shop_resolution_due",
+            "shop_id",
+            "resolution_due_at",
+            postgresql_where=text("resolution_due_at IS NOT NULL"),
+            sqlite_where=text("resolution_due_at IS NOT NULL"),
+        ),
     )
 
     shop_id: Mapped[int] = shop_fk()

@@ -129,7 +129,7 @@ class InboxFilter(ConversationFilter):
 class InboxRepository(ConversationRepository):
     """Sorted, offset-paged inbox views and their (capped) counts."""
 
-    def filtered(self, flt: InboxFilter) -> Select[tuple[Conversation]]:
+    def filtered(self, flt: InboxFilter) -> Select[Conversation]:
         stmt = self.select()
         if flt.status:
             stmt = stmt.where(Conversation.status.in_(flt.status))
