@@ -255,7 +255,9 @@ async def _set_status(
         },
     )
     await sla_service.on_status(session, conversation, now)  # SLA clock (storedesk.sla)
-    if status == ConversationStatus.resolved:  # CSAT/CES survey, if the shop's policy asks (storedesk.surveys)
+    if (
+        status == ConversationStatus.resolved
+    ):  # CSAT/CES survey, if the shop's policy asks (storedesk.surveys)
         await enqueue(
             session,
             "survey.after_resolve",

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 # the most matches a backend looks at before grouping (keeps a common word fast on big shops)
+SCAN_CAP = 2000
 CANDIDATES = 2000
 
 
@@ -99,17 +100,22 @@ class PostgresSearch:
         words = tokens(query)
         return " & ".join(f"{w}:*" for w in words) if words else None
 
+    # The GIN index is forced with a MATERIALIZED CTE capped at SCAN_CAP matches: left to itself the
+    # planner walks the primary key backwards ("ORDER BY id DESC LIMIT") and filters millions of rows.
+    # For very common words the newest-first order is then over the first SCAN_CAP matches.
+
     async def message_hits(self, query: str, limit: int) -> list[tuple[int, int]]:
         match = self.match(query)
         if match is None:
             return []
         rows = await self.session.execute(
             text(
-                "SELECT conversation_id, max(id) AS last_id FROM (SELECT id, conversation_id FROM messages "
-                f"WHERE shop_id = :shop AND {self.MESSAGE} @@ to_tsquery('simple', :q) "
+                "WITH m AS MATERIALIZED (SELECT id, conversation_id FROM messages "
+                f"WHERE shop_id = :shop AND {self.MESSAGE} @@ to_tsquery('simple', :q) LIMIT :scan) "
+                "SELECT conversation_id, max(id) AS last_id FROM (SELECT id, conversation_id FROM m "
                 "ORDER BY id DESC LIMIT :cand) hits GROUP BY conversation_id ORDER BY last_id DESC LIMIT :limit"
             ),
-            {"shop": self.shop_id, "q": match, "cand": CANDIDATES, "limit": limit},
+            {"shop": self.shop_id, "q": match, "cand": CANDIDATES, "limit": limit, "scan": SCAN_CAP},
         )
         return [(int(c), int(m)) for c, m in rows.all()]
 
@@ -119,10 +125,11 @@ class PostgresSearch:
             return []
         rows = await self.session.execute(
             text(
-                f"SELECT id FROM conversations WHERE shop_id = :shop AND {self.SUBJECT} @@ "
-                "to_tsquery('simple', :q) ORDER BY id DESC LIMIT :limit"
+                "WITH m AS MATERIALIZED (SELECT id FROM conversations WHERE shop_id = :shop AND "
+                f"{self.SUBJECT} @@ to_tsquery('simple', :q) LIMIT :scan) "
+                "SELECT id FROM m ORDER BY id DESC LIMIT :limit"
             ),
-            {"shop": self.shop_id, "q": match, "limit": limit},
+            {"shop": self.shop_id, "q": match, "limit": limit, "scan": SCAN_CAP},
         )
         return [int(r) for r in rows.scalars()]
 
@@ -132,10 +139,11 @@ class PostgresSearch:
             return []
         rows = await self.session.execute(
             text(
-                f"SELECT id FROM customers WHERE shop_id = :shop AND merged_into_id IS NULL AND {self.CUSTOMER} "
-                "@@ to_tsquery('simple', :q) ORDER BY id DESC LIMIT :limit"
+                "WITH m AS MATERIALIZED (SELECT id FROM customers WHERE shop_id = :shop AND merged_into_id IS NULL "
+                f"AND {self.CUSTOMER} @@ to_tsquery('simple', :q) LIMIT :scan) "
+                "SELECT id FROM m ORDER BY id DESC LIMIT :limit"
             ),
-            {"shop": self.shop_id, "q": match, "limit": limit},
+            {"shop": self.shop_id, "q": match, "limit": limit, "scan": SCAN_CAP},
         )
         return [int(r) for r in rows.scalars()]
 
