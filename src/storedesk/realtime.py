@@ -65,31 +65,33 @@ def publish_after_commit(session: AsyncSession, shop_id: int, event: dict[str, A
 
 
 async def notify_before_commit(session: AsyncSession) -> None:
-    """On PostgreSQL, hand this transaction's events to NOTIFY (delivered on commit, dropped on rollback)."""
+    """On PostgreSQL, hand this transaction's events and job wake-up to NOTIFY in one statement
+    (delivered on commit, dropped on rollback)."""
     pending: list[tuple[int, dict[str, Any]]] = session.info.get("realtime", [])
-    if not pending or session.get_bind().dialect.name != "postgresql":
+    jobs = bool(session.info.pop("notify_jobs", False))
+    if (not pending and not jobs) or session.get_bind().dialect.name != "postgresql":
         return
+    batches: list[list[dict[str, Any]]] = []
     batch: list[dict[str, Any]] = []
     size = 2
     for shop_id, event in pending:
         item = {"s": shop_id, **event}
         item_size = len(json.dumps(item, separators=(",", ":"))) + 1
         if batch and size + item_size > NOTIFY_LIMIT:
-            await _notify(session, batch)
+            batches.append(batch)
             batch, size = [], 2
         batch.append(item)
         size += item_size
     if batch:
-        await _notify(session, batch)
+        batches.append(batch)
+    calls = ["pg_notify('storedesk_jobs', '')"] if jobs else []
+    params: dict[str, str] = {}
+    for i, b in enumerate(batches):
+        calls.append(f"pg_notify('{CHANNEL}', :p{i})")
+        params[f"p{i}"] = json.dumps(b, separators=(",", ":"))
+    await session.execute(text("SELECT " + ", ".join(calls)), params)
     if broker.fed_by_postgres:
         session.info.pop("realtime", None)
-
-
-async def _notify(session: AsyncSession, batch: list[dict[str, Any]]) -> None:
-    payload = json.dumps(batch, separators=(",", ":"))
-    await session.execute(
-        text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
-    )
 
 
 class PgListener:

@@ -155,7 +155,7 @@ def worker(
 ) -> None:
     """Run background jobs (production shape: any number of workers against one PostgreSQL)."""
     from storedesk.api.app import configure_adapters
-    from storedesk.jobs.runner import JobRunner
+    from storedesk.jobs.runner import JobRunner, listen_for_jobs
 
     settings = get_settings()
     logging.basicConfig(
@@ -172,7 +172,12 @@ def worker(
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, runner.stop)
-            await runner.run_forever()
+            listener = asyncio.create_task(listen_for_jobs(db.url)) if db.kind == "postgresql" else None
+            try:
+                await runner.run_forever()
+            finally:
+                if listener is not None:
+                    listener.cancel()
             return 0
         finally:
             await db.dispose()

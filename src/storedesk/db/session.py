@@ -69,7 +69,7 @@ class Database:
                 await session.rollback()
                 session.info.pop("post_commit", None)
                 session.info.pop("realtime", None)
-                session.info.pop("notified_jobs", None)
+                session.info.pop("notify_jobs", None)
                 raise
 
 
@@ -84,7 +84,7 @@ async def commit(session: AsyncSession) -> None:
 
     await notify_before_commit(session)
     await session.commit()
-    session.info.pop("notified_jobs", None)
+    session.info.pop("notify_jobs", None)
     hooks: list[PostCommit] = session.info.pop("post_commit", [])
     for hook in hooks:
         result = hook()

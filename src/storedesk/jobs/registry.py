@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.db.session import Database, after_commit
@@ -96,11 +95,8 @@ async def enqueue(
         max_attempts=max_attempts or (spec.max_attempts if spec else 8),
     )
     session.add(job_row)
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql" and not session.info.get("notified_jobs"):
-        # delivered to LISTENing workers on commit, dropped on rollback
-        await session.execute(text("SELECT pg_notify('storedesk_jobs', '')"))
-        session.info["notified_jobs"] = True
+    # on PostgreSQL, LISTENing workers are woken by a NOTIFY sent with the commit (storedesk.realtime)
+    session.info["notify_jobs"] = True
     after_commit(session, _wake)
     return job_row
 

@@ -172,3 +172,27 @@ class JobRunner:
                 await asyncio.wait_for(wakeup.wait(), timeout=self.poll_interval)
             except TimeoutError:
                 pass
+
+
+async def listen_for_jobs(dsn: str) -> None:
+    """PostgreSQL: wake this process's runner as soon as any process commits a job (LISTEN).
+
+    Runs until cancelled; reconnects on failure. Polling stays on as a fallback.
+    """
+    import psycopg
+
+    dsn = dsn.replace("postgresql+psycopg://", "postgresql://")
+    delay = 0.5
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                await conn.execute("LISTEN storedesk_jobs")
+                delay = 0.5
+                async for _ in conn.notifies():
+                    wakeup.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("job wake-up listener lost its connection; reconnecting", exc_info=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
