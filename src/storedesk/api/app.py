@@ -11,15 +11,23 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
-from storedesk import __version__
+# job handlers register themselves when their module is imported
+from storedesk import __version__, analytics, commerce, helpcenter, returns, sla, surveys, tracking  # noqa: F401
 from storedesk.agents.endpoints import auth_router
 from storedesk.agents.endpoints import router as agents_router
+from storedesk.analytics import endpoints as analytics_api
+from storedesk.analytics import tasks as _analytics_tasks  # noqa: F401
+from storedesk.analytics import web as analytics_web
 from storedesk.api import errors
 from storedesk.api.middleware import BodySizeLimit
-from storedesk.channels.endpoints import router as channels_router
 from storedesk.channels import email_glue, meta
+from storedesk.channels.endpoints import router as channels_router
 from storedesk.channels.webhooks import router as channel_webhooks_router
 from storedesk.channels.widget.endpoints import WidgetUploadLimit
+from storedesk.commerce import actions_endpoints as commerce_actions
+from storedesk.commerce import tasks as _commerce_tasks  # noqa: F401
+from storedesk.commerce import web as commerce_web
+from storedesk.commerce import webhooks as commerce_webhooks
 from storedesk.commerce.endpoints import router as commerce_router
 from storedesk.config import Settings, get_settings
 from storedesk.conversations import tasks as conversation_tasks
@@ -27,11 +35,24 @@ from storedesk.conversations.endpoints import router as conversations_router
 from storedesk.customers.endpoints import router as customers_router
 from storedesk.db.migrate import current_revision
 from storedesk.db.session import Database
+from storedesk.helpcenter import agent_routes as helpcenter_agent
+from storedesk.helpcenter import endpoints as helpcenter_api
+from storedesk.helpcenter import web as helpcenter_web
 from storedesk.jobs.endpoints import router as jobs_router
 from storedesk.jobs.runner import JobRunner
 from storedesk.kit.crypto import SecretBox
 from storedesk.realtime import PgListener
+from storedesk.returns import endpoints as returns_api
+from storedesk.returns import tasks as _returns_tasks  # noqa: F401
+from storedesk.returns import web as returns_web
 from storedesk.shops.endpoints import router as shops_router
+from storedesk.sla import endpoints as sla_api
+from storedesk.sla import tasks as _sla_tasks  # noqa: F401
+from storedesk.surveys import endpoints as surveys_api
+from storedesk.surveys import tasks as _surveys_tasks  # noqa: F401
+from storedesk.surveys import web as surveys_web
+from storedesk.tracking import endpoints as tracking_api
+from storedesk.tracking import web as tracking_web
 from storedesk.web.routes import router as web_router
 
 log = logging.getLogger("storedesk")
@@ -55,10 +76,31 @@ def build_api_router() -> APIRouter:
         customers_router,
         conversations_router,
         commerce_router,
+        commerce_actions.router,
         jobs_router,
+        analytics_api.router,
+        surveys_api.router,
+        sla_api.router,
+        helpcenter_api.router,
+        tracking_api.router,
+        returns_api.router,
     ):
         api.include_router(router)
     return api
+
+
+# Pages and provider-facing endpoints outside /api/v1 (each module's router carries its own prefix).
+PAGE_ROUTERS = (
+    web_router,
+    analytics_web.router,
+    surveys_web.router,
+    helpcenter_agent.router,
+    helpcenter_web.router,
+    tracking_web.router,
+    returns_web.router,
+    commerce_web.router,
+    commerce_webhooks.router,
+)
 
 
 def configure_adapters(settings: Settings, db: Database) -> SecretBox:
@@ -120,7 +162,8 @@ def create_app(
     errors.install(app)
     app.include_router(build_api_router())
     app.include_router(channel_webhooks_router)
-    app.include_router(web_router)
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and database state")
     async def health() -> Health:

@@ -371,9 +371,15 @@ def jobs_retry(
 
 def _mount_subcommands() -> None:
     """Sub-commands owned by other domains."""
+    from storedesk.assistant.cli import app as assistant_app
     from storedesk.channels.email.cli import app as email_app
+    from storedesk.commerce.cli import app as commerce_app
 
     app.add_typer(email_app, name="email", help="Email: parse a message file.")
+    app.add_typer(assistant_app, name="assistant")
+    # store commands sit at the top level: storedesk connect shopify …, storedesk backfill …
+    app.registered_commands.extend(commerce_app.registered_commands)
+    app.registered_groups.extend(commerce_app.registered_groups)
 
 
 _mount_subcommands()

@@ -6,8 +6,13 @@ from fastapi import APIRouter, Query
 
 from storedesk.api.deps import Auth, Session
 from storedesk.api.params import IdPath, IdQuery
-from storedesk.commerce.models import FinancialStatus, FulfillmentStatus
-from storedesk.commerce.repository import OrderRepository, ProductRepository, ShipmentRepository
+from storedesk.commerce.models import FinancialStatus, FulfillmentStatus, Order
+from storedesk.commerce.repository import (
+    OrderRepository,
+    ProductRepository,
+    ShipmentRepository,
+    StoreRepository,
+)
 from storedesk.commerce.schemas import (
     OrderOut,
     OrderSummaryOut,
@@ -60,7 +65,13 @@ async def list_orders(
         )
     )
     nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return Page(items=[OrderSummaryOut.model_validate(o) for o in rows[:limit]], next_cursor=nxt)
+    names = await StoreRepository(session, ctx.shop_id).names(o.store_id for o in rows[:limit])
+    items = []
+    for o in rows[:limit]:
+        item = OrderSummaryOut.model_validate(o)
+        item.store_name = names.get(o.store_id) if o.store_id is not None else None
+        items.append(item)
+    return Page(items=items, next_cursor=nxt)
 
 
 async def _shipments_out(repo: ShipmentRepository, shipments: list) -> list[ShipmentOut]:  # type: ignore[type-arg]
@@ -73,21 +84,28 @@ async def _shipments_out(repo: ShipmentRepository, shipments: list) -> list[Ship
     return out
 
 
+async def order_out(session: Session, shop_id: int, order: Order) -> OrderOut:
+    """An order with lines, shipments, refunds, returns and its store's name."""
+    from storedesk.commerce.schemas import OrderLineOut
+
+    repo = OrderRepository(session, shop_id)
+    out = OrderOut.model_validate(order)
+    if order.store_id is not None:
+        out.store_name = (await StoreRepository(session, shop_id).names([order.store_id])).get(order.store_id)
+    out.lines = [OrderLineOut.model_validate(line) for line in (await repo.lines([order.id]))[order.id]]
+    shipments = (await repo.shipments([order.id]))[order.id]
+    out.shipments = await _shipments_out(ShipmentRepository(session, shop_id), shipments)
+    out.refunds = [RefundOut.model_validate(r) for r in await repo.refunds(order.id)]
+    out.returns = [ReturnOut.model_validate(r) for r in await repo.returns(order.id)]
+    return out
+
+
 @router.get(
     "/orders/{order_id}", response_model=OrderOut, summary="An order with lines, shipments, refunds, returns"
 )
 async def get_order(order_id: IdPath, ctx: Auth, session: Session) -> OrderOut:
-    repo = OrderRepository(session, ctx.shop_id)
-    order = await repo.get_or_404(order_id)
-    out = OrderOut.model_validate(order)
-    from storedesk.commerce.schemas import OrderLineOut
-
-    out.lines = [OrderLineOut.model_validate(line) for line in (await repo.lines([order.id]))[order.id]]
-    shipments = (await repo.shipments([order.id]))[order.id]
-    out.shipments = await _shipments_out(ShipmentRepository(session, ctx.shop_id), shipments)
-    out.refunds = [RefundOut.model_validate(r) for r in await repo.refunds(order.id)]
-    out.returns = [ReturnOut.model_validate(r) for r in await repo.returns(order.id)]
-    return out
+    order = await OrderRepository(session, ctx.shop_id).get_or_404(order_id)
+    return await order_out(session, ctx.shop_id, order)
 
 
 @router.get("/shipments", response_model=Page[ShipmentOut])

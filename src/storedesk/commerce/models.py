@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storedesk.db.base import Base, BigId, IdMixin, TimestampMixin, shop_fk
@@ -24,11 +24,19 @@ class Store(IdMixin, TimestampMixin, Base):
     credentials_encrypted: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="active")
     sync_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the platform-side address of the store: myshopify domain, WooCommerce site URL, Ecwid store id
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_synced_at: Mapped[datetime | None]
 
 
 class Product(IdMixin, TimestampMixin, Base):
     __tablename__ = "products"
-    __table_args__ = (UniqueConstraint("shop_id", "handle"),)
+    # handles are unique per store, not per shop: two connected stores may both sell "t-shirt"
+    __table_args__ = (
+        Index("ix_products_shop_handle", "shop_id", "handle"),
+        Index("ux_products_store_external", "store_id", "external_id", unique=True),
+    )
 
     shop_id: Mapped[int] = shop_fk()
     store_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stores.id", ondelete="SET NULL"))
@@ -39,6 +47,7 @@ class Product(IdMixin, TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
     vendor: Mapped[str | None] = mapped_column(String(200))
     final_sale: Mapped[bool] = mapped_column(default=False)
+    platform_updated_at: Mapped[datetime | None]
 
 
 class InventoryPolicy(StrEnum):
@@ -48,10 +57,15 @@ class InventoryPolicy(StrEnum):
 
 class Variant(IdMixin, TimestampMixin, Base):
     __tablename__ = "variants"
-    __table_args__ = (UniqueConstraint("shop_id", "sku"),)
+    # SKUs are optional on the platforms (empty on many Shopify variants) and repeat across stores
+    __table_args__ = (
+        Index("ix_variants_shop_sku", "shop_id", "sku"),
+        Index("ux_variants_store_external", "store_id", "external_id", unique=True),
+    )
 
     shop_id: Mapped[int] = shop_fk()
     product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    store_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stores.id", ondelete="SET NULL"))
     external_id: Mapped[str | None] = mapped_column(String(64))
     sku: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
@@ -79,8 +93,11 @@ class FulfillmentStatus(StrEnum):
 
 class Order(IdMixin, TimestampMixin, Base):
     __tablename__ = "orders"
+    # numbers are unique per store, not per shop (a Shopify #1001 and a WooCommerce 1001 may coexist);
+    # the platform's id is the key a sync upserts on
     __table_args__ = (
-        UniqueConstraint("shop_id", "number"),
+        Index("ix_orders_shop_number", "shop_id", "number"),
+        Index("ux_orders_store_external", "store_id", "external_id", unique=True),
         Index("ix_orders_shop_customer", "shop_id", "customer_id", "placed_at"),
         Index("ix_orders_shop_placed", "shop_id", "placed_at", "id"),
     )
@@ -110,10 +127,14 @@ class Order(IdMixin, TimestampMixin, Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     placed_at: Mapped[datetime]
     platform_updated_at: Mapped[datetime | None]
+    # an order action in flight (set before the platform call, cleared after): one action at a time
+    action_pending: Mapped[str | None] = mapped_column(String(32))
+    action_started_at: Mapped[datetime | None]
 
 
 class OrderLine(IdMixin, Base):
     __tablename__ = "order_lines"
+    __table_args__ = (Index("ux_order_lines_order_external", "order_id", "external_id", unique=True),)
 
     shop_id: Mapped[int] = shop_fk()
     order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -139,6 +160,7 @@ class ShipmentStatus(StrEnum):
 
 class Shipment(IdMixin, TimestampMixin, Base):
     __tablename__ = "shipments"
+    __table_args__ = (Index("ux_shipments_order_external", "order_id", "external_id", unique=True),)
 
     shop_id: Mapped[int] = shop_fk()
     order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -150,6 +172,7 @@ class Shipment(IdMixin, TimestampMixin, Base):
     shipped_at: Mapped[datetime | None]
     estimated_delivery_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    platform_updated_at: Mapped[datetime | None]
 
 
 class TrackingEvent(IdMixin, Base):
@@ -182,7 +205,10 @@ class Return(IdMixin, TimestampMixin, Base):
     """An RMA: lines of an order coming back, and what the customer gets for them."""
 
     __tablename__ = "returns"
-    __table_args__ = (UniqueConstraint("shop_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "number"),
+        Index("ux_returns_order_external", "order_id", "external_id", unique=True),
+    )
 
     shop_id: Mapped[int] = shop_fk()
     order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -192,6 +218,7 @@ class Return(IdMixin, TimestampMixin, Base):
     resolution: Mapped[str] = mapped_column(String(16), default="refund")
     reason: Mapped[str | None] = mapped_column(String(200))
     rejection_reason: Mapped[str | None] = mapped_column(String(300))
+    external_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class ReturnLine(IdMixin, Base):
@@ -207,6 +234,7 @@ class ReturnLine(IdMixin, Base):
 
 class Refund(IdMixin, TimestampMixin, Base):
     __tablename__ = "refunds"
+    __table_args__ = (Index("ux_refunds_order_external", "order_id", "external_id", unique=True),)
 
     shop_id: Mapped[int] = shop_fk()
     order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -217,3 +245,6 @@ class Refund(IdMixin, TimestampMixin, Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     processed_at: Mapped[datetime | None]
+    shipping_minor: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # [{"order_line_id": 12, "quantity": 1}]: the lines this refund covers
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))

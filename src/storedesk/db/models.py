@@ -1,5 +1,10 @@
 """Import every model so that metadata (Alembic, tests) sees the whole schema."""
 
+import storedesk.analytics.models as analytics_models  # noqa: F401  (registers the tables)
+import storedesk.helpcenter.models as helpcenter_models  # noqa: F401  (registers the tables)
+import storedesk.returns.models as returns_models  # noqa: F401  (registers the tables)
+import storedesk.sla.models as sla_models  # noqa: F401  (registers the tables)
+import storedesk.surveys.models as surveys_models  # noqa: F401  (registers the tables)
 from storedesk.agents.models import Agent, AuthToken, Notification, Team, TeamMember
 from storedesk.channels.models import Channel, InboundEvent
 from storedesk.commerce.models import (

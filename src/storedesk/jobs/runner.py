@@ -154,10 +154,14 @@ class JobRunner:
         return total
 
     async def run_forever(self) -> None:
+        from storedesk.jobs.periodic import PeriodicScheduler
+
+        scheduler = PeriodicScheduler(self.db)
         await self.recover_stale()
         rounds = 0
         while not self._stop.is_set():
             try:
+                await scheduler.tick()
                 ran = await self.run_once()
             except Exception:
                 log.exception("job runner loop failed; retrying")

@@ -1,0 +1,1 @@
+"""Order tracking page: order number + email (or a signed link) → status, tracking events, ETA."""
