@@ -31,9 +31,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.conftest import make_shop  # noqa: E402
+
 from storedesk.db.migrate import upgrade  # noqa: E402
 from storedesk.db.session import Database  # noqa: E402
-from tests.conftest import make_shop  # noqa: E402
 
 LUA = """
 local n = %(n)d
@@ -60,7 +61,7 @@ async def prepare(url: str, conversations: int) -> tuple[str, int]:
 
     first = 0
     async with db.transaction() as s:
-        for i in range(conversations):
+        for _ in range(conversations):
             c = await open_conversation(
                 s,
                 shop_id=shop.id,

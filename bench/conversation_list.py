@@ -42,7 +42,9 @@ async def token_for(url: str, slug: str) -> tuple[str, dict[str, int]]:
         agent = (
             await s.execute(select(Agent).where(Agent.shop_id == shop.id).order_by(Agent.id).limit(1))
         ).scalar_one()
-        channel_id = (await s.execute(select(Channel.id).where(Channel.shop_id == shop.id).limit(1))).scalar_one()
+        channel_id = (
+            await s.execute(select(Channel.id).where(Channel.shop_id == shop.id).limit(1))
+        ).scalar_one()
         _, secret = await create_api_token(s, agent=agent, name="bench")
     await db.dispose()
     return secret, {"agent_id": agent.id, "channel_id": channel_id}
@@ -102,7 +104,9 @@ def main() -> None:
                 times.sort()
                 p95 = times[int(len(times) * 0.95) - 1]
                 worst = max(worst, p95)
-                print(f"{label:32} {len(r.json()['items']):>5} {statistics.median(times):>8.1f} {p95:>8.1f} {times[-1]:>8.1f}")
+                print(
+                    f"{label:32} {len(r.json()['items']):>5} {statistics.median(times):>8.1f} {p95:>8.1f} {times[-1]:>8.1f}"
+                )
             print(f"RESULT worst p95 = {worst:.1f} ms over {len(queries)} filters x {args.runs} requests")
     finally:
         server.terminate()

@@ -53,13 +53,35 @@ def body_for(n: int, senders: int) -> bytes:
     sender = f"49151{n % senders:08d}"
     payload = {
         "object": "whatsapp_business_account",
-        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-            "contacts": [{"profile": {"name": f"Bench Customer {n % senders}"}, "wa_id": sender}],
-            "messages": [{"from": sender, "id": f"wamid.BENCH{n:09d}", "timestamp": str(1750000000 + n),
-                          "type": "text", "text": {"body": f"Where is my order {n}?"}}],
-        }}]}],
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": PHONE_NUMBER_ID,
+                            },
+                            "contacts": [
+                                {"profile": {"name": f"Bench Customer {n % senders}"}, "wa_id": sender}
+                            ],
+                            "messages": [
+                                {
+                                    "from": sender,
+                                    "id": f"wamid.BENCH{n:09d}",
+                                    "timestamp": str(1750000000 + n),
+                                    "type": "text",
+                                    "text": {"body": f"Where is my order {n}?"},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
     }
     return json.dumps(payload, separators=(",", ":")).encode()
 
@@ -113,8 +135,15 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     return status
 
 
-async def closed_loop(port: int, numbers: range, senders: int, concurrency: int, stats: Stats,
-                      on_progress: object = None, deadline: float | None = None) -> None:
+async def closed_loop(
+    port: int,
+    numbers: range,
+    senders: int,
+    concurrency: int,
+    stats: Stats,
+    on_progress: object = None,
+    deadline: float | None = None,
+) -> None:
     it = iter(numbers)
 
     async def worker() -> None:
@@ -216,10 +245,19 @@ def setup_database(admin_url: str, name: str, existing: int) -> str:
 
         db = Database(url.replace("postgresql://", "postgresql+psycopg://"))
         async with db.transaction() as session:
-            shop = await create_shop(session, slug="bench", name="Bench", languages=["en"], default_language="en", country="DE")
-            await create_channel(session, shop_id=shop.id, actor=SYSTEM, box=SecretBox([SECRET_KEY]),
-                                 kind=ChannelKind.whatsapp, name="WhatsApp", external_id=PHONE_NUMBER_ID,
-                                 credentials={"app_secret": APP_SECRET, "access_token": "unused"})
+            shop = await create_shop(
+                session, slug="bench", name="Bench", languages=["en"], default_language="en", country="DE"
+            )
+            await create_channel(
+                session,
+                shop_id=shop.id,
+                actor=SYSTEM,
+                box=SecretBox([SECRET_KEY]),
+                kind=ChannelKind.whatsapp,
+                name="WhatsApp",
+                external_id=PHONE_NUMBER_ID,
+                credentials={"app_secret": APP_SECRET, "access_token": "unused"},
+            )
         await db.dispose()
 
     asyncio.run(seed())
@@ -239,7 +277,9 @@ def setup_database(admin_url: str, name: str, existing: int) -> str:
     return url
 
 
-def start_processes(url: str, port: int, workers: int, worker_concurrency: int) -> tuple[subprocess.Popen[bytes], list[subprocess.Popen[bytes]], dict[str, str]]:
+def start_processes(
+    url: str, port: int, workers: int, worker_concurrency: int
+) -> tuple[subprocess.Popen[bytes], list[subprocess.Popen[bytes]], dict[str, str]]:
     env = {
         **os.environ,
         "STOREDESK_DATABASE_URL": url,
@@ -249,8 +289,12 @@ def start_processes(url: str, port: int, workers: int, worker_concurrency: int) 
         "STOREDESK_DATA_DIR": str(ROOT / "bench" / "out" / "data"),
     }
     log = (ROOT / "bench" / "out" / "webhook_ingest.api.log").open("wb")
-    api = subprocess.Popen([str(VENV_BIN / "storedesk"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-                           env=env, stdout=log, stderr=subprocess.STDOUT)
+    api = subprocess.Popen(
+        [str(VENV_BIN / "storedesk"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     procs = [start_worker(env, worker_concurrency) for _ in range(workers)]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -264,8 +308,12 @@ def start_processes(url: str, port: int, workers: int, worker_concurrency: int) 
 
 
 def start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([str(VENV_BIN / "storedesk"), "worker", "--concurrency", str(concurrency)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [str(VENV_BIN / "storedesk"), "worker", "--concurrency", str(concurrency)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def requeue_jobs_of(url: str, pid: int) -> int:
@@ -295,13 +343,22 @@ def verify(url: str, first: int, last: int) -> dict[str, int]:
         ).fetchone()
     assert dup and present and events
     expected = last - first + 1
-    return {"expected": expected, "events": int(events[0]), "messages": int(present[0]),
-            "missing": expected - int(present[0]), "duplicates": int(dup[0])}
+    return {
+        "expected": expected,
+        "events": int(events[0]),
+        "messages": int(present[0]),
+        "missing": expected - int(present[0]),
+        "duplicates": int(dup[0]),
+    }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pg", default=os.environ.get("STOREDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--pg", default=os.environ.get("STOREDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
     parser.add_argument("--database", default="storedesk_bench_ingest")
     parser.add_argument("--workers", type=int, default=2, help="storedesk worker processes")
     parser.add_argument("--worker-concurrency", type=int, default=8)
@@ -311,7 +368,9 @@ def main() -> int:
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--burst", type=int, default=50_000)
     parser.add_argument("--senders", type=int, default=1000, help="distinct customers")
-    parser.add_argument("--existing-customers", type=int, default=20_000, help="customers the shop already has")
+    parser.add_argument(
+        "--existing-customers", type=int, default=20_000, help="customers the shop already has"
+    )
     parser.add_argument("--max-minutes", type=float, default=20.0)
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "webhook_ingest.json")
     args = parser.parse_args()
@@ -329,21 +388,29 @@ def main() -> int:
         n = 0
         stats = Stats()
         t0 = time.monotonic()
-        asyncio.run(closed_loop(port, range(n, 10_000_000), args.senders, args.concurrency, stats,
-                                deadline=t0 + args.seconds))
+        asyncio.run(
+            closed_loop(
+                port, range(n, 10_000_000), args.senders, args.concurrency, stats, deadline=t0 + args.seconds
+            )
+        )
         elapsed = time.monotonic() - t0
         n = stats.sent
         report["sustained"] = stats.summary(elapsed)
         drain_s, c = wait_ingested(url, n, max(1.0, hard_deadline - time.monotonic()))
-        report["sustained"] |= {"ingested": c["processed"], "ingest_done_s_after_last_ack": round(drain_s, 1),
-                                "end_to_end_msgs_per_s": round(c["processed"] / (elapsed + drain_s), 1)}
+        report["sustained"] |= {
+            "ingested": c["processed"],
+            "ingest_done_s_after_last_ack": round(drain_s, 1),
+            "end_to_end_msgs_per_s": round(c["processed"] / (elapsed + drain_s), 1),
+        }
         print("sustained", json.dumps(report["sustained"]), flush=True)
 
         # 2. paced, open loop
         stats = Stats()
         count = int(args.rate * args.paced_seconds)
         t0 = time.monotonic()
-        asyncio.run(paced(port, range(n, n + count), args.senders, args.rate, stats, connections=args.concurrency * 2))
+        asyncio.run(
+            paced(port, range(n, n + count), args.senders, args.rate, stats, connections=args.concurrency * 2)
+        )
         report["paced"] = {"target_per_s": args.rate} | stats.summary(time.monotonic() - t0)
         n += count
         drain_s, c = wait_ingested(url, n, max(1.0, hard_deadline - time.monotonic()))
@@ -362,20 +429,33 @@ def main() -> int:
                 workers[0] = start_worker(env, args.worker_concurrency)
 
         t0 = time.monotonic()
-        asyncio.run(closed_loop(port, range(first, first + args.burst), args.senders, args.concurrency * 2, stats,
-                                on_progress=progress, deadline=hard_deadline))
+        asyncio.run(
+            closed_loop(
+                port,
+                range(first, first + args.burst),
+                args.senders,
+                args.concurrency * 2,
+                stats,
+                on_progress=progress,
+                deadline=hard_deadline,
+            )
+        )
         elapsed = time.monotonic() - t0
         n = first + stats.sent
         workers[0].poll()
         requeued = requeue_jobs_of(url, killed.get("pid", -1))
         drain_s, c = wait_ingested(url, n, max(1.0, hard_deadline - time.monotonic()))
-        report["burst"] = stats.summary(elapsed) | {
-            "killed_worker_pid": killed.get("pid"),
-            "jobs_requeued_from_killed_worker": requeued,
-            "ingest_done_s_after_last_ack": round(drain_s, 1),
-            "end_to_end_msgs_per_s": round(stats.sent / (elapsed + drain_s), 1),
-            "dead_jobs": c["dead_jobs"],
-        } | {"check": verify(url, first, first + args.burst - 1)}
+        report["burst"] = (
+            stats.summary(elapsed)
+            | {
+                "killed_worker_pid": killed.get("pid"),
+                "jobs_requeued_from_killed_worker": requeued,
+                "ingest_done_s_after_last_ack": round(drain_s, 1),
+                "end_to_end_msgs_per_s": round(stats.sent / (elapsed + drain_s), 1),
+                "dead_jobs": c["dead_jobs"],
+            }
+            | {"check": verify(url, first, first + args.burst - 1)}
+        )
         print("burst", json.dumps(report["burst"]), flush=True)
         report["totals"] = counts(url)
     finally:

@@ -31,7 +31,9 @@ async def test_worker_runs_jobs_committed_by_another_process(
         "STOREDESK_SECRET_KEY": "worker-test-secret",
         "STOREDESK_LOG_LEVEL": "warning",
     }
-    worker = await asyncio.create_subprocess_exec(str(Path(sys.executable).with_name("storedesk")), "worker", env=env)
+    worker = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("storedesk")), "worker", env=env
+    )
     try:
         await asyncio.sleep(2.0)  # let it start and LISTEN
         async with db.transaction() as s:

@@ -16,10 +16,10 @@ from tests.conftest import make_shop
 pytestmark = pytest.mark.anyio
 
 
-async def drain(queue: asyncio.Queue, n: int, timeout: float = 5.0) -> list[dict]:
+async def drain(queue: asyncio.Queue, n: int, wait: float = 5.0) -> list[dict]:
     out = []
     for _ in range(n):
-        out.append(await asyncio.wait_for(queue.get(), timeout))
+        out.append(await asyncio.wait_for(queue.get(), wait))
     return out
 
 

@@ -433,7 +433,11 @@ async def test_refund_goes_through_the_store_connector(
             line.external_id = f"line-{n}"
     created = await client.post(
         "/api/v1/returns",
-        json={"order_id": seeded.order_id, "method": "refund", "lines": [{"order_line_id": seeded.line_ids[0], "quantity": 1}]},
+        json={
+            "order_id": seeded.order_id,
+            "method": "refund",
+            "lines": [{"order_line_id": seeded.line_ids[0], "quantity": 1}],
+        },
         headers=shop_a.h(),
     )
     rid = created.json()["id"]
@@ -441,11 +445,15 @@ async def test_refund_goes_through_the_store_connector(
         moved = await client.post(f"/api/v1/returns/{rid}/transitions", json={"to": step}, headers=shop_a.h())
         assert moved.status_code == 200, moved.text
     async with db.transaction() as session:
-        assert (await session.execute(select(func.count()).select_from(Refund))).scalar_one() == 0  # not yet: a job
+        assert (
+            await session.execute(select(func.count()).select_from(Refund))
+        ).scalar_one() == 0  # not yet: a job
     assert await run_jobs() >= 1  # type: ignore[operator]
     async with db.transaction() as session:
         refunds = (await session.execute(select(Refund.amount_minor, Refund.order_id))).all()
-        refunded_minor = (await session.execute(select(Order.refunded_minor).where(Order.id == seeded.order_id))).scalar_one()
+        refunded_minor = (
+            await session.execute(select(Order.refunded_minor).where(Order.id == seeded.order_id))
+        ).scalar_one()
     assert [tuple(r) for r in refunds] == [(4990, seeded.order_id)]
     assert refunded_minor == 4990
     assert [e[0] for e in await _events(db, shop_a.id)][-2:] == ["return.refunded", "return.refund_sent"]

@@ -224,7 +224,9 @@ async def authenticate_token(session: AsyncSession, secret: str) -> AuthContext:
         _auth_cache.pop(digest, None)
     row = (
         await session.execute(
-            select(AuthToken, Agent).join(Agent, Agent.id == AuthToken.agent_id).where(AuthToken.digest == digest)
+            select(AuthToken, Agent)
+            .join(Agent, Agent.id == AuthToken.agent_id)
+            .where(AuthToken.digest == digest)
         )
     ).one_or_none()
     if row is None:

@@ -119,7 +119,9 @@ async def next_conversation_number(session: AsyncSession, shop_id: int) -> int:
             # first conversation of this shop on this database: start after the highest number in use
             start = (
                 await session.execute(
-                    select(func.coalesce(func.max(Conversation.number), 0)).where(Conversation.shop_id == shop_id)
+                    select(func.coalesce(func.max(Conversation.number), 0)).where(
+                        Conversation.shop_id == shop_id
+                    )
                 )
             ).scalar_one()
             await session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(start) + 1}"))

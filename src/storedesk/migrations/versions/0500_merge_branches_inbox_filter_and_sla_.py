@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0500"
-down_revision: str | None = ("0004_search", "0100", "0200", "0300")
+down_revision: str | tuple[str, ...] | None = ("0004_search", "0100", "0200", "0300")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
