@@ -356,6 +356,13 @@ class SearchIndexRepository(ShopRepository[SearchEntry]):
 
 
 class FullText(Protocol):
+    async def match_languages(
+        self, specs: Sequence[tuple[str, Sequence[Sequence[str]]]], *, visibility: Sequence[str], limit: int
+    ) -> list[tuple[int, float, str]]:
+        """Any-word matches in several languages at once (the cross-language fallback), best first:
+        ``(entry id, score, language)``; each language's words are stemmed in that language."""
+        ...
+
     async def match(
         self,
         language: str,
@@ -426,6 +433,29 @@ class SqliteFullText:
         )
         return [(int(i), -float(r)) for i, r in rows.all()]
 
+    async def match_languages(
+        self, specs: Sequence[tuple[str, Sequence[Sequence[str]]]], *, visibility: Sequence[str], limit: int
+    ) -> list[tuple[int, float, str]]:
+        allowed = [v for v in visibility if v in ("public", "internal")]
+        vis = " OR ".join(f"xv{v}" for v in allowed)
+        clauses = []
+        for language, groups in specs:
+            expression = self.expression(language, groups, "or")
+            if expression is not None:
+                clauses.append(f"(fts_scope : (xl{language}) AND ({expression}))")
+        if not clauses:
+            return []
+        query = f"fts_scope : (xs{self.shop_id} AND ({vis})) AND ({' OR '.join(clauses)})"
+        rows = await self.session.execute(
+            text(
+                "SELECT f.rowid, bm25(help_search_fts, 10.0, 1.0, 0.0) AS rank, e.language "
+                "FROM help_search_fts f JOIN help_search_entries e ON e.id = f.rowid "
+                "WHERE help_search_fts MATCH :q AND e.shop_id = :shop ORDER BY rank LIMIT :limit"
+            ),
+            {"q": query, "shop": self.shop_id, "limit": limit},
+        )
+        return [(int(i), -float(r), str(lang)) for i, r, lang in rows.all()]
+
 
 class PostgresFullText:
     def __init__(self, session: AsyncSession, shop_id: int) -> None:
@@ -478,6 +508,31 @@ class PostgresFullText:
             },
         )
         return [(int(i), float(r)) for i, r in rows.all()]
+
+    async def match_languages(
+        self, specs: Sequence[tuple[str, Sequence[Sequence[str]]]], *, visibility: Sequence[str], limit: int
+    ) -> list[tuple[int, float, str]]:
+        parts: list[str] = []
+        params: dict[str, Any] = {"shop": self.shop_id, "vis": list(visibility), "cand": RANK_CANDIDATES}
+        for n, (language, groups) in enumerate(specs):
+            expression = self.expression(groups, "or")
+            if expression is None or (language not in PG_CONFIGS and language != "xx"):
+                continue
+            config = PG_CONFIGS.get(language, PG_DEFAULT_CONFIG)
+            params[f"q{n}"], params[f"l{n}"] = expression, language
+            parts.append(
+                f"(SELECT c.id, ts_rank_cd('{{0.05, 0.1, 0.2, 1.0}}', c.document, c.q) AS rank, c.language FROM "
+                f"(SELECT e.id, e.document, e.language, q.q FROM help_search_entries e, "
+                f"to_tsquery('{config}', :q{n}) AS q WHERE e.shop_id = :shop AND e.language = :l{n} "
+                f"AND e.visibility = ANY(:vis) AND e.document @@ q.q LIMIT :cand) c)"
+            )
+        if not parts:
+            return []
+        params["limit"] = limit
+        rows = await self.session.execute(
+            text(" UNION ALL ".join(parts) + " ORDER BY rank DESC, id LIMIT :limit"), params
+        )
+        return [(int(i), float(r), str(lang)) for i, r, lang in rows.all()]
 
 
 def full_text_for(session: AsyncSession, shop_id: int) -> FullText:

@@ -302,18 +302,20 @@ async def search(
                 language,
             )
     if len(found) < min(limit, FALLBACK_BELOW):
+        specs: list[tuple[str, list[list[str]]]] = []
         for other in sorted(vocab.languages, key=lambda lang_: (lang_ != default_language, lang_)):
             if other == language:
                 continue
             present = [w for w in all_words if fold(w) in vocab.languages[other]]
             targets = thesaurus.expansion(concepts, other) + present
-            if not targets:
-                continue
-            take(
-                await backend.match(other, [targets], mode="or", visibility=visibility, limit=limit),
-                "translation",
-                other,
-            )
+            if targets:
+                specs.append((other, [targets]))
+        if specs:  # one statement for every other language
+            for entry_id, score, other in await backend.match_languages(
+                specs, visibility=visibility, limit=limit
+            ):
+                if entry_id not in found:
+                    found[entry_id] = (len(found), score, "translation", other)
     if not found:
         wanted = {language, default_language}
         titles = {
