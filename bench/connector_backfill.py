@@ -359,16 +359,12 @@ def serve_app(url: str, port: int, runner_fix: bool = False) -> None:
 
     from storedesk.api.app import create_app
     from storedesk.commerce import tasks
-    from storedesk.commerce.actions_endpoints import router as actions_router
-    from storedesk.commerce.webhooks import router as webhooks_router
     from storedesk.config import Settings
 
     settings = Settings(
         database_url=url, secret_key=SECRET, jobs_mode="embedded", data_dir=Path(tempfile.gettempdir())
     )
     app = create_app(settings, run_jobs=True, realtime_pg=False)
-    app.include_router(actions_router, prefix="/api/v1")
-    app.include_router(webhooks_router)
     tasks.configure(app.state.box)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 

@@ -10,7 +10,9 @@ bench/kpi_rollup.py.) Then it times, each ``--runs`` times:
 
 * ``dashboard``: ``analytics.service.dashboard`` for the last 12 months — everything /app/kpis computes;
 * ``GET /app/kpis``: the page over HTTP (uvicorn, loopback), HTML included;
-* ``GET /api/v1/kpis`` 12 months by month, by agent, and filtered (channel + agent → full breakdown).
+* ``GET /api/v1/kpis`` 12 months by month, by agent, filtered by channel and broken down by agent (a
+  two-dimension grain), filtered by channel and agent and broken down by language (three dimensions: the
+  full breakdown), filtered by agent by week.
 
     python bench/kpi_dashboard.py                          # builds storedesk_kpi_dashboard_bench
     python bench/kpi_dashboard.py --reuse --runs 50
@@ -327,6 +329,10 @@ def time_http(
             "GET /api/v1/kpis 12 months, channel filter, by agent": (
                 "/api/v1/kpis",
                 {**year, "channel": str(channel), "group_by": "agent"},
+            ),
+            "GET /api/v1/kpis 12 months, channel + agent filters, by language (full breakdown)": (
+                "/api/v1/kpis",
+                {**year, "channel": str(channel), "agent": str(agent), "group_by": "language"},
             ),
             "GET /api/v1/kpis 12 months, agent filter, by week": (
                 "/api/v1/kpis",

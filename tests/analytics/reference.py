@@ -109,7 +109,9 @@ def per_conversation(conv: Conv, cal: BusinessCalendar) -> list[tuple[Key, Count
             position = evs.index(r)
             later = evs[position + 1 :]
             reopened = any(
-                e.type == "conversation.status_changed" and e.data["from"] in ("resolved", "closed")
+                e.type == "conversation.status_changed"
+                and e.data["from"] in ("resolved", "closed")
+                and e.data["to"] in ("open", "pending", "snoozed")
                 for e in later
             )
             n_replies = len([e for e in evs[:position] if answered(e) and e.at >= t0])

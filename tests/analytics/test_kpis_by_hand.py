@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from storedesk.analytics import service as kpis
 from storedesk.analytics.repository import KpiFilter
-from storedesk.analytics.rollup import refresh_shop
+from storedesk.analytics.rollup import derive_grains, refresh_shop
 from storedesk.conversations import service as conversations
 from storedesk.conversations.models import ConversationStatus, Direction, Message
 from storedesk.db.session import Database
@@ -353,3 +353,8 @@ async def test_rollup_is_idempotent_and_incremental(
     async with db.transaction() as session:
         after = sorted(tuple(r) for r in (await session.execute(select(KpiDaily.__table__))).all())
     assert after == before
+    # the coarser grains recomputed from the full breakdown in SQL are the ones the job wrote
+    assert await derive_grains(db, shop_a.id) > 0
+    async with db.transaction() as session:
+        derived = sorted(tuple(r) for r in (await session.execute(select(KpiDaily.__table__))).all())
+    assert [r for r in derived if any(r[8:])] == [r for r in before if any(r[8:])]

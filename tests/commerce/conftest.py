@@ -13,9 +13,7 @@ from sqlalchemy import text
 
 from storedesk.api.app import create_app
 from storedesk.commerce import tasks as commerce_tasks
-from storedesk.commerce.actions_endpoints import router as actions_router
 from storedesk.commerce.connectors import registry
-from storedesk.commerce.webhooks import router as webhooks_router
 from storedesk.config import Settings
 from storedesk.db.session import Database
 from storedesk.kit.crypto import SecretBox
@@ -128,10 +126,8 @@ def fakes(served: Served) -> Served:
 
 @pytest.fixture
 async def api(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app plus the commerce routers (as the lead mounts them), over ASGI."""
+    """The real app (it mounts the commerce routers), over ASGI; jobs run only through ``run_jobs``."""
     app = create_app(settings, db=db, run_jobs=False)
-    app.include_router(actions_router, prefix="/api/v1")
-    app.include_router(webhooks_router)
     commerce_tasks.configure(app.state.box)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(

@@ -233,6 +233,7 @@ async def test_refunds_are_capped_at_what_is_left(
     assert await scalar(db, "SELECT count(*) FROM events WHERE type = 'order.refunded'") == 2
 
 
+@SQLITE_ONLY
 async def test_viewers_and_other_shops_change_nothing(
     api: httpx.AsyncClient, db: Database, shop_a: ShopWorld, shop_b: ShopWorld
 ) -> None:
@@ -365,6 +366,7 @@ async def test_address_note_tags_return_and_resend_on_the_demo_store(
     ]
 
 
+@SQLITE_ONLY
 async def test_one_action_at_a_time(api: httpx.AsyncClient, db: Database, shop_a: ShopWorld) -> None:
     order_id, _ = await demo_order(db, shop_a)
     async with db.transaction() as s:

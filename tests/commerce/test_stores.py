@@ -89,6 +89,7 @@ async def test_customers_are_linked_to_existing_storedesk_customers(
     assert await scalar(db, "SELECT count(*) FROM customers WHERE shop_id = :s", s=shop_a.id) == 1
 
 
+@SQLITE_ONLY
 async def test_two_stores_may_share_order_numbers(
     api: httpx.AsyncClient, db: Database, shop_a: ShopWorld, fakes: Served, run_jobs: Any
 ) -> None:

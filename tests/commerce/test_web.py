@@ -13,7 +13,6 @@ from storedesk.agents.models import Agent, TokenKind
 from storedesk.agents.service import _issue_token
 from storedesk.api.app import create_app
 from storedesk.commerce import tasks as commerce_tasks
-from storedesk.commerce.web import router as web_router
 from storedesk.config import Settings
 from storedesk.db.session import Database
 from tests.commerce.conftest import Served, rows
@@ -25,7 +24,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("db_url", ["sqlite"], i
 @pytest.fixture
 async def web(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, db=db, run_jobs=False)
-    app.include_router(web_router)
     commerce_tasks.configure(app.state.box)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(

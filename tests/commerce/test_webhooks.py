@@ -69,6 +69,7 @@ async def test_shopify_webhooks_apply_once_in_any_order(
     assert changes in ([("updated", "fulfilled")], [("updated", "unfulfilled"), ("updated", "fulfilled")])
 
 
+@SQLITE_ONLY
 async def test_a_wrong_signature_is_refused_and_nothing_is_stored(
     api: httpx.AsyncClient, db: Database, shop_a: ShopWorld, shop_b: ShopWorld, fakes: Served, run_jobs: Any
 ) -> None:
@@ -159,6 +160,7 @@ async def test_malformed_deliveries_are_kept_as_failed_and_answered(
     assert await scalar(db, "SELECT count(*) FROM jobs WHERE status = 'dead'") == 0
 
 
+@SQLITE_ONLY
 async def test_ecwid_webhooks_fetch_the_order_and_refunds_arrive_from_shopify(
     api: httpx.AsyncClient, db: Database, shop_a: ShopWorld, fakes: Served, run_jobs: Any
 ) -> None:
@@ -220,6 +222,7 @@ async def test_refund_and_fulfilment_webhooks_update_an_order(
     assert await rows(db, "SELECT external_id, carrier FROM shipments") == [(str(f["id"]), "DHL")]
 
 
+@SQLITE_ONLY
 async def test_privacy_webhooks(
     api: httpx.AsyncClient, db: Database, shop_a: ShopWorld, fakes: Served, run_jobs: Any
 ) -> None:

@@ -416,8 +416,14 @@ async def test_live_events_reach_the_shop_only(
     try:
         seeded = await seed_conversation(db, shop_a.id, shop_a.customer_id, shop_a.channel_id)
         seen = []
-        while not queue.empty():
-            seen.append(queue.get_nowait())
+        wanted = {
+            "type": "message.received",
+            "conversation_id": seeded.conversation_id,
+            "customer_id": shop_a.customer_id,
+        }
+        # on PostgreSQL events come back through LISTEN/NOTIFY, a moment after the commit
+        while wanted not in seen:
+            seen.append(await asyncio.wait_for(queue.get(), 5))
         assert {
             "type": "message.received",
             "conversation_id": seeded.conversation_id,

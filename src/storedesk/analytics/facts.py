@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from storedesk.analytics.metrics import METRICS, frt_bucket
-from storedesk.analytics.models import ALL_ID, ALL_TEXT, NO_DAY, NONE_ID, NONE_TEXT, Grain
+from storedesk.analytics.models import ALL_ID, ALL_TEXT, GRAIN_DIMS, NO_DAY, NONE_ID, NONE_TEXT, Grain
 from storedesk.sla.calendar import BusinessCalendar
 
 HANDLE_CAP = timedelta(minutes=10)
@@ -260,28 +260,29 @@ def decode(data: Mapping[str, Any]) -> Contributions:
     return out
 
 
-GRAINS: tuple[Grain, ...] = (
-    Grain.total,
-    Grain.channel,
-    Grain.agent,
-    Grain.team,
-    Grain.language,
-    Grain.intent,
-    Grain.full,
-)
+GRAINS: tuple[Grain, ...] = tuple(GRAIN_DIMS)
+
+
+_MASKS = [
+    (int(grain), *(d in kept for d in ("channel", "agent", "team", "language", "intent")))
+    for grain, kept in GRAIN_DIMS.items()
+]
 
 
 def rollup_keys(dims: Dims, day: date) -> list[RollupKey]:
     """The ``kpi_daily`` rows one (dimensions, day) contribution is added to: one per grain."""
     c, a, t, lang, intent = dims.channel_id, dims.agent_id, dims.team_id, dims.language, dims.intent
     return [
-        (Grain.total, day, ALL_ID, ALL_ID, ALL_ID, ALL_TEXT, ALL_TEXT),
-        (Grain.channel, day, c, ALL_ID, ALL_ID, ALL_TEXT, ALL_TEXT),
-        (Grain.agent, day, ALL_ID, a, ALL_ID, ALL_TEXT, ALL_TEXT),
-        (Grain.team, day, ALL_ID, ALL_ID, t, ALL_TEXT, ALL_TEXT),
-        (Grain.language, day, ALL_ID, ALL_ID, ALL_ID, lang, ALL_TEXT),
-        (Grain.intent, day, ALL_ID, ALL_ID, ALL_ID, ALL_TEXT, intent),
-        (Grain.full, day, c, a, t, lang, intent),
+        (
+            grain,
+            day,
+            c if mc else ALL_ID,
+            a if ma else ALL_ID,
+            t if mt else ALL_ID,
+            lang if ml else ALL_TEXT,
+            intent if mi else ALL_TEXT,
+        )
+        for grain, mc, ma, mt, ml, mi in _MASKS
     ]
 
 

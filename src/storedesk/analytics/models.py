@@ -4,8 +4,9 @@ event log (and the orders mirror, for the purchase KPIs).
 ``kpi_daily`` holds one row per shop × grain × local day × dimension values, with additive counters
 (``analytics.metrics.METRICS``). A *grain* says which dimensions the row is broken down by; the others
 hold the sentinel ``ALL`` (-1 / ``"*"``). A missing value (no agent, no language) is ``NONE`` (0 / ``""``).
-Keeping a row per single-dimension grain besides the full breakdown makes the common dashboard queries
-read a few hundred rows per year instead of the full cross product.
+Keeping rows per single dimension and per pair of dimensions besides the full breakdown makes dashboard
+queries with up to two dimensions (filters and breakdown together) read a few hundred to a few hundred
+thousand rows per year instead of the full cross product.
 """
 
 from __future__ import annotations
@@ -35,6 +36,27 @@ class Grain(IntEnum):
     language = 4
     intent = 5
     full = 9
+    # two dimensions: a filter on one and a breakdown by the other (or two filters) read these
+    channel_agent = 10
+    channel_team = 11
+    channel_language = 12
+    channel_intent = 13
+    agent_team = 14
+    agent_language = 15
+    agent_intent = 16
+    team_language = 17
+    team_intent = 18
+    language_intent = 19
+
+
+DIMENSIONS = ("channel", "agent", "team", "language", "intent")
+# which dimensions each grain keeps (the others hold the ALL sentinel)
+GRAIN_DIMS: dict[Grain, tuple[str, ...]] = {
+    Grain.total: (),
+    **{Grain[d]: (d,) for d in DIMENSIONS},
+    **{Grain[f"{a}_{b}"]: (a, b) for i, a in enumerate(DIMENSIONS) for b in DIMENSIONS[i + 1 :]},
+    Grain.full: DIMENSIONS,
+}
 
 
 def _counter() -> Mapped[int]:

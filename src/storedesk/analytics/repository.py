@@ -10,7 +10,15 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.analytics.metrics import METRICS
-from storedesk.analytics.models import NO_DAY, Grain, KpiBuyerTransition, KpiDaily, KpiRollupState
+from storedesk.analytics.models import (
+    DIMENSIONS,
+    GRAIN_DIMS,
+    NO_DAY,
+    Grain,
+    KpiBuyerTransition,
+    KpiDaily,
+    KpiRollupState,
+)
 
 DIM_COLUMNS: dict[str, Any] = {
     "channel": KpiDaily.channel_id,
@@ -50,13 +58,12 @@ class KpiFilter:
 
 
 def choose_grain(flt: KpiFilter, group_dim: str | None) -> Grain:
-    """The coarsest rollup rows that can answer: total, one dimension, or the full breakdown."""
+    """The coarsest rollup rows that can answer: total, one dimension, a pair, or the full breakdown."""
     dims = set(flt.values()) | ({group_dim} if group_dim else set())
-    if not dims:
-        return Grain.total
-    if len(dims) == 1:
-        return DIM_GRAIN[next(iter(dims))]
-    return Grain.full
+    if len(dims) > 2:
+        return Grain.full
+    kept = tuple(d for d in DIMENSIONS if d in dims)
+    return next(g for g, k in GRAIN_DIMS.items() if k == kept)
 
 
 @dataclass(frozen=True)

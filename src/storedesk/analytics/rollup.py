@@ -23,13 +23,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, delete, func, null, or_, select
+from sqlalchemy import Table, case, delete, func, literal, null, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.analytics import facts
 from storedesk.analytics.metrics import METRICS
 from storedesk.analytics.models import (
+    ALL_ID,
+    ALL_TEXT,
+    GRAIN_DIMS,
+    Grain,
     KpiBuyer,
     KpiBuyerTransition,
     KpiConversationFact,
@@ -404,6 +408,49 @@ async def rebuild_shop(db: Database, shop_id: int) -> RollupStats:
             await session.execute(delete(model).where(model.shop_id == shop_id))  # type: ignore[attr-defined]
         await session.execute(delete(KpiRollupState).where(KpiRollupState.shop_id == shop_id))
     return await refresh_shop(db, shop_id, all_buyers=True)
+
+
+async def derive_grains(db: Database, shop_id: int) -> int:
+    """Recompute every coarser grain of the shop's ``kpi_daily`` from its full breakdown, in SQL — after a
+    grain was added, without replaying the event log. Returns the rows written."""
+    written = 0
+    async with db.transaction() as session:
+        await _lock_state(session, shop_id)
+        await session.execute(
+            delete(DAILY).where(DAILY.c.shop_id == shop_id, DAILY.c.grain != int(Grain.full))
+        )
+        for grain, kept in GRAIN_DIMS.items():
+            if grain == Grain.full:
+                continue
+            columns = (
+                ("channel", DAILY.c.channel_id, ALL_ID),
+                ("agent", DAILY.c.agent_id, ALL_ID),
+                ("team", DAILY.c.team_id, ALL_ID),
+                ("language", DAILY.c.language, ALL_TEXT),
+                ("intent", DAILY.c.intent, ALL_TEXT),
+            )
+            keys = [column if name in kept else literal(everything) for name, column, everything in columns]
+            grouped = [DAILY.c.day, *(column for name, column, _ in columns if name in kept)]
+            source = (
+                select(
+                    literal(shop_id),
+                    literal(int(grain)),
+                    DAILY.c.day,
+                    *keys,
+                    *(func.sum(DAILY.c[m]) for m in METRICS),
+                )
+                .where(DAILY.c.shop_id == shop_id, DAILY.c.grain == int(Grain.full))
+                .group_by(*grouped)
+            )
+            await session.execute(DAILY.insert().from_select(list(DAILY_PK) + list(METRICS), source))
+        written = (
+            await session.execute(
+                select(func.count())
+                .select_from(DAILY)
+                .where(DAILY.c.shop_id == shop_id, DAILY.c.grain != int(Grain.full))
+            )
+        ).scalar_one()
+    return int(written)
 
 
 async def all_shop_ids(db: Database) -> list[int]:

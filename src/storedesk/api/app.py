@@ -35,7 +35,6 @@ from storedesk.conversations.endpoints import router as conversations_router
 from storedesk.customers.endpoints import router as customers_router
 from storedesk.db.migrate import current_revision
 from storedesk.db.session import Database
-from storedesk.helpcenter import agent_routes as helpcenter_agent
 from storedesk.helpcenter import endpoints as helpcenter_api
 from storedesk.helpcenter import web as helpcenter_web
 from storedesk.jobs.endpoints import router as jobs_router
@@ -94,7 +93,6 @@ PAGE_ROUTERS = (
     web_router,
     analytics_web.router,
     surveys_web.router,
-    helpcenter_agent.router,
     helpcenter_web.router,
     tracking_web.router,
     returns_web.router,
@@ -161,9 +159,9 @@ def create_app(
     app.state.box = box
     errors.install(app)
     app.include_router(build_api_router())
-    app.include_router(channel_webhooks_router)
+    app.include_router(channel_webhooks_router, responses=errors.COMMON_RESPONSES)
     for router in PAGE_ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=errors.COMMON_RESPONSES)
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and database state")
     async def health() -> Health:

@@ -127,7 +127,10 @@ async def contact(slug: str, request: Request, session: Session) -> Response:
 
 
 @router.get(
-    "/forms/{slug}/contact", response_class=HTMLResponse, summary="A ready-made contact form to embed"
+    "/forms/{slug}/contact",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    summary="A ready-made contact form to embed",
 )
 async def form_page(slug: str, session: Session) -> HTMLResponse:
     shop = await get_shop_by_slug(session, slug)

@@ -2705,4 +2705,8 @@ async def _write(
             ],
             advance,
         )
+        # categories, more articles (en/de), related links and the help-center search index
+        from storedesk.helpcenter.demo_content import install as install_help_center
+
+        await install_help_center(session, shop_id=shop_id)
     return shop_id

@@ -359,7 +359,8 @@ class FullText(Protocol):
     async def match_languages(
         self, specs: Sequence[tuple[str, Sequence[Sequence[str]]]], *, visibility: Sequence[str], limit: int
     ) -> list[tuple[int, float, str]]:
-        """Any-word matches in several languages at once (the cross-language fallback), best first:
+        """Any-word matches in several languages at once (the cross-language fallback), up to ``limit``
+        per language, best first:
         ``(entry id, score, language)``; each language's words are stemmed in that language."""
         ...
 
@@ -448,9 +449,11 @@ class SqliteFullText:
         query = f"fts_scope : (xs{self.shop_id} AND ({vis})) AND ({' OR '.join(clauses)})"
         rows = await self.session.execute(
             text(
-                "SELECT f.rowid, bm25(help_search_fts, 10.0, 1.0, 0.0) AS rank, e.language "
-                "FROM help_search_fts f JOIN help_search_entries e ON e.id = f.rowid "
-                "WHERE help_search_fts MATCH :q AND e.shop_id = :shop ORDER BY rank LIMIT :limit"
+                "WITH m AS MATERIALIZED (SELECT f.rowid AS id, bm25(help_search_fts, 10.0, 1.0, 0.0) AS rank, "
+                "e.language AS language FROM help_search_fts f JOIN help_search_entries e ON e.id = f.rowid "
+                "WHERE help_search_fts MATCH :q AND e.shop_id = :shop) "
+                "SELECT id, rank, language FROM (SELECT id, rank, language, row_number() OVER "
+                "(PARTITION BY language ORDER BY rank) AS n FROM m) WHERE n <= :limit ORDER BY rank"
             ),
             {"q": query, "shop": self.shop_id, "limit": limit},
         )
@@ -524,13 +527,15 @@ class PostgresFullText:
                 f"(SELECT c.id, ts_rank_cd('{{0.05, 0.1, 0.2, 1.0}}', c.document, c.q) AS rank, c.language FROM "
                 f"(SELECT e.id, e.document, e.language, q.q FROM help_search_entries e, "
                 f"to_tsquery('{config}', :q{n}) AS q WHERE e.shop_id = :shop AND e.language = :l{n} "
-                f"AND e.visibility = ANY(:vis) AND e.document @@ q.q LIMIT :cand) c)"
+                f"AND e.visibility = ANY(:vis) AND e.document @@ q.q LIMIT :cand) c "
+                "ORDER BY rank DESC, c.id LIMIT :limit)"
             )
         if not parts:
             return []
         params["limit"] = limit
+        union = " UNION ALL ".join(parts)
         rows = await self.session.execute(
-            text(" UNION ALL ".join(parts) + " ORDER BY rank DESC, id LIMIT :limit"), params
+            text(f"SELECT id, rank, language FROM ({union}) u ORDER BY rank DESC, id"), params
         )
         return [(int(i), float(r), str(lang)) for i, r, lang in rows.all()]
 

@@ -310,10 +310,10 @@ async def search(
             targets = thesaurus.expansion(concepts, other) + present
             if targets:
                 specs.append((other, [targets]))
-        if specs:  # one statement for every other language
-            for entry_id, score, other in await backend.match_languages(
-                specs, visibility=visibility, limit=limit
-            ):
+        if specs:  # one statement for every other language; the shop's default language first
+            priority = {lang: n for n, (lang, _) in enumerate(specs)}
+            matches = await backend.match_languages(specs, visibility=visibility, limit=limit)
+            for entry_id, score, other in sorted(matches, key=lambda m: (priority.get(m[2], 99), -m[1])):
                 if entry_id not in found:
                     found[entry_id] = (len(found), score, "translation", other)
     if not found:

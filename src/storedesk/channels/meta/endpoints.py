@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import select
 
 from storedesk.api.deps import Session
@@ -39,10 +39,10 @@ async def verify_subscription(
     mode: Annotated[str | None, Query(alias="hub.mode")] = None,
     token: Annotated[str | None, Query(alias="hub.verify_token", max_length=500)] = None,
     challenge: Annotated[str | None, Query(alias="hub.challenge", max_length=500)] = None,
-) -> PlainTextResponse:
+) -> Response:
     """Meta's subscription handshake: echo ``hub.challenge`` when ``hub.verify_token`` is one of ours."""
     if mode != "subscribe" or not token or challenge is None:
-        return PlainTextResponse("bad handshake", status_code=400)
+        return _error(400, "bad_handshake", "expected hub.mode=subscribe, hub.verify_token and hub.challenge")
     rows = (
         await session.execute(
             select(Channel.settings).where(
@@ -56,7 +56,7 @@ async def verify_subscription(
         # compare against every channel so timing does not reveal which one matched
         matched = (bool(expected) and constant_time_equals(expected, token)) or matched
     if not matched:
-        return PlainTextResponse("verify token mismatch", status_code=403)
+        return _error(403, "verify_token_mismatch", "hub.verify_token matches no channel")
     return PlainTextResponse(challenge)
 
 
@@ -109,5 +109,13 @@ async def receive(request: Request, session: Session) -> Any:
 
 
 for _path in PATHS:
-    router.add_api_route(_path, verify_subscription, methods=["GET"], summary="Meta subscription handshake")
+    router.add_api_route(
+        _path,
+        verify_subscription,
+        methods=["GET"],
+        summary="Meta subscription handshake",
+        responses={
+            200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "hub.challenge"}
+        },
+    )
     router.add_api_route(_path, receive, methods=["POST"], summary="Meta webhook delivery (signed)")

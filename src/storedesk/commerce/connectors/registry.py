@@ -6,6 +6,7 @@ jobs and in services that act on orders); tests may also pass an ``httpx`` trans
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +20,8 @@ from storedesk.commerce.connectors.shopify import ShopifyConnector
 from storedesk.commerce.connectors.woocommerce import WooCommerceConnector
 from storedesk.commerce.models import Store
 from storedesk.kit.crypto import SecretBox
+
+log = logging.getLogger("storedesk.commerce.connectors")
 
 Factory = Callable[[Mapping[str, Any], str | None, dict[str, Any]], Connector]
 
@@ -107,9 +110,15 @@ def reset() -> None:
 
 
 def box(explicit: SecretBox | None = None) -> SecretBox:
+    """The box given, else the configured one, else one built from the settings (the same
+    ``STOREDESK_SECRET_KEY`` the app and the workers read) — so a worker whose composition root does not
+    call :func:`configure` still decrypts the credentials the app encrypted."""
     chosen = explicit or _Config.box
     if chosen is None:
-        raise RuntimeError("storedesk.commerce.connectors.registry.configure(box) was not called")
+        from storedesk.config import get_settings
+
+        log.warning("commerce registry not configured; using the secret keys from the settings")
+        chosen = _Config.box = SecretBox(get_settings().secret_keys)
     return chosen
 
 
