@@ -391,8 +391,14 @@ async def test_retention_and_repeat_purchase_equal_set_arithmetic(
                     "updated_at": placed,
                 }
             )
-        ids = list((await session.execute(insert(Order).returning(Order.id), rows)).scalars()) if rows else []
-    await refresh_shop(sdb, w.shop_id, safety=timedelta(0), all_buyers=True)
+    # new orders arrive in two batches, each picked up incrementally (order-id watermark)
+    ids: list[int] = []
+    half = len(rows) // 2
+    for batch in (rows[:half], rows[half:]):
+        if batch:
+            async with sdb.transaction() as session:
+                ids += list((await session.execute(insert(Order).returning(Order.id), batch)).scalars())
+        await refresh_shop(sdb, w.shop_id, safety=timedelta(0))
     cancelled = {ids[i] for i in cancel if i < len(ids)}
     if cancelled:  # cancellations afterwards: the rebuild subtracts what those orders had added
         async with sdb.transaction() as session:

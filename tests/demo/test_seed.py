@@ -210,7 +210,8 @@ async def test_counts_shop_and_team(demo: Seeded, demo_db: Database) -> None:
     assert s["customers"] == N_CUSTOMERS == 1200
     assert s["orders"] == N_ORDERS == 3400
     assert s["conversations"] == N_CONVERSATIONS == 420
-    assert (s["agents"], s["teams"], s["channels"], s["articles"], s["macros"]) == (9, 3, 9, 6, 10)
+    # 6 articles from the seed's own content + 7 from the help center's demo content (1 internal)
+    assert (s["agents"], s["teams"], s["channels"], s["articles"], s["macros"]) == (9, 3, 9, 13, 10)
     assert s["variants"] > s["products"]
     for table in (
         "variants",
@@ -565,7 +566,7 @@ async def test_help_center_and_macros(demo_db: Database) -> None:
         demo_db,
         "SELECT a.slug, v.language, v.status FROM article_versions v JOIN articles a ON a.id = v.article_id",
     )
-    assert len(versions) == 12
+    assert len(versions) == 26
     assert {v[1] for v in versions} == {"en", "de"} and {v[2] for v in versions} == {"published"}
     slugs = {v[0] for v in versions}
     assert {
@@ -574,7 +575,11 @@ async def test_help_center_and_macros(demo_db: Database) -> None:
         "payment-methods",
         "size-guide",
         "your-account",
+        "track-your-order",
+        "exchange-size-or-colour",
     } <= slugs
+    visibility = dict(await rows(demo_db, "SELECT visibility, count(*) FROM articles GROUP BY visibility"))
+    assert visibility == {"public": 12, "internal": 1}
     for name, bodies in await rows(demo_db, "SELECT name, bodies FROM macros"):
         bodies = _json(bodies)
         assert set(bodies) == set(content.LANGUAGES), name

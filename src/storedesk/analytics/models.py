@@ -130,15 +130,16 @@ class KpiRollupState(Base):
     """Where the rollup job is in a shop's event log.
 
     ``event_watermark``: every event with a lower or equal id has been rolled up *after* its transaction
-    committed. ``checkpoints``: recent observations ``[[observed_at, max event id], …]``; an observation
-    becomes the watermark once it is older than the longest transaction we allow (a transaction that
-    took an id below it but commits late is still picked up)."""
+    committed. ``checkpoints``: ``{"recent": [[observed_at, max event id, max order id], …], "orders": the
+    order-id watermark}``; an observation becomes a watermark once it is older than the longest
+    transaction we allow (a transaction that took an id below it but commits late is still picked up).
+    ``orders_watermark``: when buyers were last refreshed."""
 
     __tablename__ = "kpi_rollup_state"
 
     shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     event_watermark: Mapped[int] = mapped_column(BigInteger, default=0)
-    checkpoints: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    checkpoints: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     orders_watermark: Mapped[datetime | None]
     last_run_at: Mapped[datetime | None]
     last_run_seconds: Mapped[float | None]

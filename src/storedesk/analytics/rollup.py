@@ -6,11 +6,13 @@ Incremental and idempotent:
 2. For each changed conversation (in chunks, one transaction each) all its events are read, its
    contribution recomputed (``analytics.facts``), and the difference to the stored one
    (``kpi_conversation_facts``) added to the rollup rows with an upsert. Running twice changes nothing.
-3. Customers with recent orders get their buying days recomputed the same way.
+3. Customers with new orders (order id above the shop's order watermark) get their buying days
+   recomputed the same way. Later edits to older orders (a cancellation, a customer merge) are picked up
+   by the nightly full pass (``kpi.rebuild_buyers``).
 
-A transaction may take an event id and commit after a higher id is visible. The watermark therefore
-only advances to a maximum observed at least ``safety`` ago (longer than any storedesk transaction);
-events above it are looked at again on the next run (recomputing a conversation twice is harmless).
+A transaction may take an event (or order) id and commit after a higher id is visible. The watermarks
+therefore only advance to a maximum observed at least ``safety`` ago (longer than any storedesk
+transaction); ids above them are looked at again on the next run (recomputing twice is harmless).
 Each chunk locks the shop's ``kpi_rollup_state`` row, so concurrent runs for one shop serialise.
 """
 
@@ -52,7 +54,6 @@ SAFETY = timedelta(minutes=2)
 CONVERSATION_CHUNK = 2500
 CUSTOMER_CHUNK = 5000
 EVENT_PAGE = 50_000
-ORDER_LOOKBACK = timedelta(days=3)
 DAILY: Table = cast(Table, KpiDaily.__table__)
 FACTS: Table = cast(Table, KpiConversationFact.__table__)
 BUYERS: Table = cast(Table, KpiBuyer.__table__)
@@ -78,7 +79,7 @@ def _insert(session: AsyncSession) -> Any:
 async def _lock_state(session: AsyncSession, shop_id: int) -> KpiRollupState:
     await session.execute(
         _insert(session)(KpiRollupState)
-        .values(shop_id=shop_id, event_watermark=0, checkpoints=[])
+        .values(shop_id=shop_id, event_watermark=0, checkpoints={"recent": [], "orders": 0})
         .on_conflict_do_nothing(index_elements=["shop_id"])
     )
     stmt = select(KpiRollupState).where(KpiRollupState.shop_id == shop_id).with_for_update()
@@ -333,11 +334,33 @@ async def refresh_buyers(
     return len(changes)
 
 
-async def _buyers_to_refresh(session: AsyncSession, shop_id: int, since: datetime | None) -> list[int]:
+async def _buyers_to_refresh(
+    session: AsyncSession, shop_id: int, after_id: int | None, up_to: int
+) -> list[int]:
+    """Customers with orders whose id is in ``(after_id, up_to]`` (``after_id=None``: every buyer)."""
     stmt = select(Order.customer_id).where(Order.shop_id == shop_id, Order.customer_id.is_not(None))
-    if since is not None:
-        stmt = stmt.where(Order.placed_at >= since - ORDER_LOOKBACK)
+    if after_id is not None:
+        stmt = stmt.where(Order.id > after_id, Order.id <= up_to)
     return sorted({int(c) for c in (await session.execute(stmt.distinct())).scalars() if c is not None})
+
+
+@dataclass
+class _Marks:
+    """The watermarks kept in ``kpi_rollup_state.checkpoints`` (JSON): recent observations of the highest
+    event and order ids, and the order-id watermark (the event one has its own column)."""
+
+    recent: list[tuple[datetime, int, int]]
+    orders: int
+
+    @classmethod
+    def load(cls, raw: Any) -> _Marks:
+        if isinstance(raw, dict):
+            recent = [(datetime.fromisoformat(a), int(e), int(o)) for a, e, o in raw.get("recent", [])]
+            return cls(recent, int(raw.get("orders", 0)))
+        return cls([(datetime.fromisoformat(a), int(e), 0) for a, e, *_ in raw or []], 0)
+
+    def dump(self) -> dict[str, Any]:
+        return {"recent": [[a.isoformat(), e, o] for a, e, o in self.recent], "orders": self.orders}
 
 
 # --- the run ----------------------------------------------------------------------------------------------
@@ -369,8 +392,15 @@ async def refresh_shop(
             or 0
         )
         changed, stats.events = await _changed_conversations(session, shop_id, after, up_to)
-        orders_since = None if all_buyers else state.orders_watermark
-        buyers = await _buyers_to_refresh(session, shop_id, orders_since) if orders else []
+        marks = _Marks.load(state.checkpoints)
+        orders_up_to = int(
+            (await session.execute(select(func.max(Order.id)).where(Order.shop_id == shop_id))).scalar_one()
+            or 0
+        )
+        buyers = []
+        if orders:
+            since = None if all_buyers else marks.orders
+            buyers = await _buyers_to_refresh(session, shop_id, since, orders_up_to)
         calendar = await shop_calendar(session, shop_id)
     for chunk in _chunks(changed, CONVERSATION_CHUNK):
         async with db.transaction() as session:
@@ -384,12 +414,14 @@ async def refresh_shop(
         stats.customers += len(chunk)
     async with db.transaction() as session:
         state = await _lock_state(session, shop_id)
-        checkpoints = [(datetime.fromisoformat(at), int(mx)) for at, mx in state.checkpoints or []]
-        checkpoints.append((now, up_to))
-        final = [mx for at, mx in checkpoints if at <= now - safety]
-        watermark = max([int(state.event_watermark), *final])
+        marks = _Marks.load(state.checkpoints)
+        marks.recent.append((now, up_to, orders_up_to if orders else marks.orders))
+        final = [(e, o) for at, e, o in marks.recent if at <= now - safety]
+        watermark = max([int(state.event_watermark), *(e for e, _ in final)])
+        marks.orders = max([marks.orders, *(o for _, o in final)])
+        marks.recent = [m for m in marks.recent if m[0] > now - safety]
         state.event_watermark = watermark
-        state.checkpoints = [[at.isoformat(), mx] for at, mx in checkpoints if at > now - safety]
+        state.checkpoints = marks.dump()
         if orders:
             state.orders_watermark = now
         state.last_run_at = now

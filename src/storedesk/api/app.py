@@ -88,7 +88,8 @@ def build_api_router() -> APIRouter:
     return api
 
 
-# Pages and provider-facing endpoints outside /api/v1 (each module's router carries its own prefix).
+# Server-rendered pages (agent workspace and public self-service); each router carries its own prefix.
+# They are not part of the API description.
 PAGE_ROUTERS = (
     web_router,
     analytics_web.router,
@@ -97,7 +98,6 @@ PAGE_ROUTERS = (
     tracking_web.router,
     returns_web.router,
     commerce_web.router,
-    commerce_webhooks.router,
 )
 
 
@@ -160,8 +160,9 @@ def create_app(
     errors.install(app)
     app.include_router(build_api_router())
     app.include_router(channel_webhooks_router, responses=errors.COMMON_RESPONSES)
+    app.include_router(commerce_webhooks.router, responses=errors.COMMON_RESPONSES)
     for router in PAGE_ROUTERS:
-        app.include_router(router, responses=errors.COMMON_RESPONSES)
+        app.include_router(router, include_in_schema=False)
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness and database state")
     async def health() -> Health:
