@@ -143,6 +143,7 @@ if __name__ == "__main__":
     parser.add_argument("--history-days", type=int, default=3)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="add the next day to the shop of an earlier run")
+    parser.add_argument("--url", default=None, help="with --reuse: the database of the earlier run")
     arguments = parser.parse_args()
     url = arguments.url if arguments.reuse and arguments.url else database_url(arguments.db, arguments.name)
     asyncio.run(main(arguments, url))

@@ -297,3 +297,23 @@ async def test_reconciliation_catches_a_missed_webhook(
         await scalar(db, "SELECT count(*) FROM jobs WHERE name = 'commerce.reconcile' AND status = 'queued'")
         == 1
     )
+
+
+@SQLITE_ONLY
+async def test_without_a_webhook_secret_deliveries_are_refused(
+    api: httpx.AsyncClient, db: Database, shop_a: ShopWorld, fakes: Served
+) -> None:
+    fakes.shopify.reset(orders=1)
+    body = shopify_body(fakes, backfill=False)
+    del body["credentials"]["api_secret"]
+    store = await connect(api, shop_a, body)
+    assert store["warnings"] == [
+        "no api_secret: shopify webhooks are refused until the store is connected again with it "
+        "(the reconciliation still catches changes every 15 minutes)"
+    ]
+    oid = next(iter(fakes.shopify.orders))
+    r = await _post(
+        api, "shopify", store["id"], fakes.shopify.webhook("orders/updated", fakes.shopify.rest_order(oid))
+    )
+    assert r.status_code == 401
+    assert await scalar(db, "SELECT count(*) FROM inbound_events") == 0

@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from storedesk.analytics.metrics import METRICS, frt_bucket
-from storedesk.analytics.models import ALL_ID, ALL_TEXT, GRAIN_DIMS, NO_DAY, NONE_ID, NONE_TEXT, Grain
+from storedesk.analytics.models import NO_DAY, NONE_ID, NONE_TEXT
 from storedesk.sla.calendar import BusinessCalendar
 
 HANDLE_CAP = timedelta(minutes=10)
@@ -100,7 +100,6 @@ class Dims:
 
 # (dims, day) → counters
 Contributions = dict[tuple[Dims, date], Counter[str]]
-RollupKey = tuple[int, date, int, int, int, str, str]  # grain, day, channel, agent, team, language, intent
 
 
 def is_answer(e: EventRow) -> bool:
@@ -260,49 +259,23 @@ def decode(data: Mapping[str, Any]) -> Contributions:
     return out
 
 
-GRAINS: tuple[Grain, ...] = tuple(GRAIN_DIMS)
+def accumulate(deltas: dict[tuple[Dims, date], Counter[str]], contrib: Contributions, sign: int) -> None:
+    """Add (``sign=+1``) or take away (``-1``) a contribution, per dimensions and day."""
+    for key, counters in contrib.items():
+        target = deltas.get(key)
+        if target is None:
+            target = deltas[key] = Counter()
+        if sign > 0:
+            target.update(counters)
+        else:
+            target.subtract(counters)
 
 
-_MASKS = [
-    (int(grain), *(d in kept for d in ("channel", "agent", "team", "language", "intent")))
-    for grain, kept in GRAIN_DIMS.items()
-]
-
-
-def rollup_keys(dims: Dims, day: date) -> list[RollupKey]:
-    """The ``kpi_daily`` rows one (dimensions, day) contribution is added to: one per grain."""
-    c, a, t, lang, intent = dims.channel_id, dims.agent_id, dims.team_id, dims.language, dims.intent
-    return [
-        (
-            grain,
-            day,
-            c if mc else ALL_ID,
-            a if ma else ALL_ID,
-            t if mt else ALL_ID,
-            lang if ml else ALL_TEXT,
-            intent if mi else ALL_TEXT,
-        )
-        for grain, mc, ma, mt, ml, mi in _MASKS
-    ]
-
-
-def add_to(deltas: dict[RollupKey, Counter[str]], contrib: Contributions, sign: int) -> None:
-    for (dims, day), counters in contrib.items():
-        for key in rollup_keys(dims, day):
-            target = deltas.get(key)
-            if target is None:
-                target = deltas[key] = Counter()
-            if sign > 0:
-                target.update(counters)
-            else:
-                target.subtract(counters)
-
-
-def clean(deltas: dict[RollupKey, Counter[str]]) -> dict[RollupKey, dict[str, int]]:
-    """Deltas without zero counters and without rows that do not change."""
+def clean(deltas: dict[tuple[Dims, date], Counter[str]]) -> dict[tuple[Dims, date], dict[str, int]]:
+    """Deltas without zero counters and without the keys that do not change."""
     out = {}
     for key, counters in deltas.items():
-        values = {m: int(counters.get(m, 0)) for m in METRICS if counters.get(m, 0)}
+        values = {m: int(counters[m]) for m in METRICS if counters.get(m, 0)}
         if values:
             out[key] = values
     return out

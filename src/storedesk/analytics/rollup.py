@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, delete, func, literal, null, or_, select
+from sqlalchemy import MetaData, Table, case, delete, func, literal, null, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,35 +94,82 @@ async def shop_calendar(session: AsyncSession, shop_id: int) -> BusinessCalendar
     return BusinessCalendar.from_config(shop.timezone, shop.business_hours)
 
 
+# the per-transaction staging table for counter deltas (not part of the schema: a temporary table)
+DELTA = Table("kpi_delta", MetaData(), *(c._copy() for c in DAILY.columns))
+_DIMENSION_COLUMNS = (
+    ("channel", "channel_id", ALL_ID),
+    ("agent", "agent_id", ALL_ID),
+    ("team", "team_id", ALL_ID),
+    ("language", "language", ALL_TEXT),
+    ("intent", "intent", ALL_TEXT),
+)
+
+
+def _grain_rows(source: Table, shop_id: int, grain: Grain, *conditions: Any) -> Any:
+    """``SELECT`` the rows of ``grain`` summed from the full-breakdown rows of ``source``."""
+    kept = GRAIN_DIMS[grain]
+    keys = [source.c[col] if name in kept else literal(every) for name, col, every in _DIMENSION_COLUMNS]
+    grouped = [source.c.day, *(source.c[col] for name, col, _ in _DIMENSION_COLUMNS if name in kept)]
+    return (
+        select(
+            literal(shop_id),
+            literal(int(grain)),
+            source.c.day,
+            *keys,
+            *(func.sum(source.c[m]) for m in METRICS),
+        )
+        .where(source.c.shop_id == shop_id, *conditions)
+        .group_by(*grouped)
+    )
+
+
+async def _delta_table(session: AsyncSession) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("CREATE TEMPORARY TABLE IF NOT EXISTS kpi_delta (LIKE kpi_daily) ON COMMIT DELETE ROWS")
+        )
+    else:
+        await session.execute(
+            text("CREATE TEMPORARY TABLE IF NOT EXISTS kpi_delta AS SELECT * FROM kpi_daily WHERE 0")
+        )
+    await session.execute(delete(DELTA))
+
+
 async def apply_daily(
-    session: AsyncSession, shop_id: int, deltas: dict[facts.RollupKey, dict[str, int]]
+    session: AsyncSession, shop_id: int, deltas: dict[tuple[facts.Dims, date], dict[str, int]]
 ) -> int:
-    """Add counter deltas to ``kpi_daily`` rows (created at zero when missing)."""
+    """Add counter deltas (per full breakdown and day) to ``kpi_daily``: the rows are staged in a temporary
+    table and summed into every grain by the database (``INSERT … SELECT … GROUP BY … ON CONFLICT`` adds
+    to existing rows). Returns how many full-breakdown deltas there were."""
     if not deltas:
         return 0
-    table = DAILY
-    insert = _insert(session)(table)
-    stmt = insert.on_conflict_do_update(
-        index_elements=list(DAILY_PK),
-        set_={m: table.c[m] + insert.excluded[m] for m in METRICS},
-    )
+    await _delta_table(session)
     rows = []
-    for (grain, day, channel, agent, team, language, intent), values in deltas.items():
+    for (dims, day), values in deltas.items():
         row: dict[str, Any] = {
             "shop_id": shop_id,
-            "grain": int(grain),
+            "grain": int(Grain.full),
             "day": day,
-            "channel_id": channel,
-            "agent_id": agent,
-            "team_id": team,
-            "language": language,
-            "intent": intent,
+            "channel_id": dims.channel_id,
+            "agent_id": dims.agent_id,
+            "team_id": dims.team_id,
+            "language": dims.language,
+            "intent": dims.intent,
         }
         row.update({m: values.get(m, 0) for m in METRICS})
         rows.append(row)
-    rows.sort(key=lambda r: tuple(r[k] for k in DAILY_PK))  # one lock order for concurrent writers
-    for start in range(0, len(rows), 2000):
-        await session.execute(stmt, rows[start : start + 2000])
+    for start in range(0, len(rows), 5000):
+        await session.execute(DELTA.insert(), rows[start : start + 5000])
+    for grain in GRAIN_DIMS:
+        insert = _insert(session)(DAILY).from_select(
+            list(DAILY_PK) + list(METRICS), _grain_rows(DELTA, shop_id, grain)
+        )
+        await session.execute(
+            insert.on_conflict_do_update(
+                index_elements=list(DAILY_PK), set_={m: DAILY.c[m] + insert.excluded[m] for m in METRICS}
+            )
+        )
+    await session.execute(delete(DELTA))
     return len(rows)
 
 
@@ -224,7 +271,7 @@ async def refresh_conversations(
         )
     ).all()
     old = {int(cid): facts.decode(data) for cid, data in old_rows}
-    deltas: dict[facts.RollupKey, Counter[str]] = {}
+    deltas: dict[tuple[facts.Dims, date], Counter[str]] = {}
     new_rows: list[dict[str, Any]] = []
     now = utcnow()
     for cid in conversation_ids:
@@ -239,8 +286,8 @@ async def refresh_conversations(
             new = old.get(cid, {})
             dims = facts.Dims()
         if cid in old:
-            facts.add_to(deltas, old[cid], -1)
-        facts.add_to(deltas, new, +1)
+            facts.accumulate(deltas, old[cid], -1)
+        facts.accumulate(deltas, new, +1)
         if new:
             new_rows.append(
                 {
@@ -451,29 +498,10 @@ async def derive_grains(db: Database, shop_id: int) -> int:
         await session.execute(
             delete(DAILY).where(DAILY.c.shop_id == shop_id, DAILY.c.grain != int(Grain.full))
         )
-        for grain, kept in GRAIN_DIMS.items():
+        for grain in GRAIN_DIMS:
             if grain == Grain.full:
                 continue
-            columns = (
-                ("channel", DAILY.c.channel_id, ALL_ID),
-                ("agent", DAILY.c.agent_id, ALL_ID),
-                ("team", DAILY.c.team_id, ALL_ID),
-                ("language", DAILY.c.language, ALL_TEXT),
-                ("intent", DAILY.c.intent, ALL_TEXT),
-            )
-            keys = [column if name in kept else literal(everything) for name, column, everything in columns]
-            grouped = [DAILY.c.day, *(column for name, column, _ in columns if name in kept)]
-            source = (
-                select(
-                    literal(shop_id),
-                    literal(int(grain)),
-                    DAILY.c.day,
-                    *keys,
-                    *(func.sum(DAILY.c[m]) for m in METRICS),
-                )
-                .where(DAILY.c.shop_id == shop_id, DAILY.c.grain == int(Grain.full))
-                .group_by(*grouped)
-            )
+            source = _grain_rows(DAILY, shop_id, grain, DAILY.c.grain == int(Grain.full))
             await session.execute(DAILY.insert().from_select(list(DAILY_PK) + list(METRICS), source))
         written = (
             await session.execute(

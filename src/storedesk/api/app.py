@@ -25,7 +25,7 @@ from storedesk.channels.endpoints import router as channels_router
 from storedesk.channels.webhooks import router as channel_webhooks_router
 from storedesk.channels.widget.endpoints import WidgetUploadLimit
 from storedesk.commerce import actions_endpoints as commerce_actions
-from storedesk.commerce import tasks as _commerce_tasks  # noqa: F401
+from storedesk.commerce import tasks as commerce_tasks
 from storedesk.commerce import web as commerce_web
 from storedesk.commerce import webhooks as commerce_webhooks
 from storedesk.commerce.endpoints import router as commerce_router
@@ -106,6 +106,7 @@ def configure_adapters(settings: Settings, db: Database) -> SecretBox:
     credential decryption for delivery, the WhatsApp 24-hour window check, threaded email replies."""
     box = SecretBox(settings.secret_keys)
     conversation_tasks.configure(box)
+    commerce_tasks.configure(box)
     meta.configure(db)
     email_glue.configure(db, secret_keys=settings.secret_keys, data_dir=settings.data_dir)
     return box

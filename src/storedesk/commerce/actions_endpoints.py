@@ -85,6 +85,7 @@ def _backfill(store: Store) -> BackfillOut:
 async def _store_out(session: AsyncSession, store: Store, *, counts: bool = True) -> StoreOut:
     out = StoreOut.model_validate(store)
     out.webhook_path = service.webhook_path(store)
+    out.warnings = [str(w) for w in (store.sync_state or {}).get("warnings") or []]
     out.backfill = _backfill(store)
     if counts:
         out.counts = await StoreRepository(session, store.shop_id).counts(store.id)

@@ -108,6 +108,8 @@ def _connected(
     store = connected.store
     typer.echo(f"connected {platform} store {store.name} ({store.external_id}) as store {store.id}")
     typer.echo(f"  webhooks: {get_settings().base_url.rstrip('/')}{connected.webhook_path}")
+    for warning in (store.sync_state or {}).get("warnings") or []:
+        typer.secho(f"  warning: {warning}", fg=typer.colors.YELLOW)
     for key, value in connected.generated.items():
         typer.echo(f"  {key} (shown once; paste it into the platform's webhook settings): {value}")
     if backfill:
@@ -127,7 +129,12 @@ def connect_shopify(
     shop: Shop,
     store_domain: Annotated[str, typer.Option("--store-domain", help="x.myshopify.com")],
     token: Annotated[str, typer.Option("--token", help="Admin API access token (shpat_…)")],
-    api_secret: Annotated[str, typer.Option("--api-secret", help="the app's client secret (signs webhooks)")],
+    api_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--api-secret", help="the app's client secret (signs webhooks; without it webhooks are refused)"
+        ),
+    ] = None,
     name: Name = None,
     base_url: BaseUrl = None,
     no_backfill: NoBackfill = False,
@@ -136,7 +143,11 @@ def connect_shopify(
     _connected(
         "shopify",
         shop,
-        {"store_domain": store_domain, "access_token": token, "api_secret": api_secret},
+        {
+            "store_domain": store_domain,
+            "access_token": token,
+            **({"api_secret": api_secret} if api_secret else {}),
+        },
         name,
         base_url,
         not no_backfill,
@@ -174,7 +185,12 @@ def connect_ecwid(
     shop: Shop,
     store_id: Annotated[str, typer.Option("--store-id", help="the numeric Ecwid store id")],
     token: Annotated[str, typer.Option("--token", help="the store's access token (secret_…)")],
-    client_secret: Annotated[str, typer.Option("--client-secret", help="the app's client_secret (webhooks)")],
+    client_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--client-secret", help="the app's client_secret (webhooks; without it they are refused)"
+        ),
+    ] = None,
     name: Name = None,
     base_url: BaseUrl = None,
     no_backfill: NoBackfill = False,
@@ -183,7 +199,11 @@ def connect_ecwid(
     _connected(
         "ecwid",
         shop,
-        {"store_id": store_id, "access_token": token, "client_secret": client_secret},
+        {
+            "store_id": store_id,
+            "access_token": token,
+            **({"client_secret": client_secret} if client_secret else {}),
+        },
         name,
         base_url,
         not no_backfill,

@@ -122,8 +122,8 @@ class ProductOut(Out):
 class ShopifyCredentials(In):
     store_domain: str = Field(min_length=3, max_length=255, examples=["nordlys.myshopify.com"])
     access_token: str = Field(min_length=8, max_length=500)
-    api_secret: str = Field(
-        min_length=8, max_length=500, description="the app's client secret (webhook HMAC)"
+    api_secret: str | None = Field(
+        default=None, min_length=8, max_length=500, description="the app's client secret (webhook HMAC)"
     )
     api_version: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
 
@@ -141,7 +141,9 @@ class WooCommerceCredentials(In):
 class EcwidCredentials(In):
     store_id: str = Field(min_length=1, max_length=32, pattern=r"^\d+$")
     access_token: str = Field(min_length=8, max_length=500)
-    client_secret: str = Field(min_length=4, max_length=500, description="the app's client_secret (webhooks)")
+    client_secret: str | None = Field(
+        default=None, min_length=4, max_length=500, description="the app's client_secret (webhooks)"
+    )
 
 
 class StoreConnect(In):
@@ -200,6 +202,7 @@ class StoreOut(Out):
     last_synced_at: datetime | None
     last_error: str | None
     webhook_path: str = ""
+    warnings: list[str] = Field(default_factory=list)
     backfill: BackfillOut = Field(default_factory=BackfillOut)
     counts: dict[str, int] = Field(default_factory=dict)
 

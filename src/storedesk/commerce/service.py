@@ -44,9 +44,7 @@ from storedesk.commerce.connectors.protocol import (
     ExtOrder,
     ExtReturnLine,
     MissingScope,
-    NotFoundOnPlatform,
     NotSupported,
-    PlatformRefused,
     RateLimited,
     RefundRequest,
     ReturnRequest,
@@ -62,7 +60,6 @@ from storedesk.kit.errors import (
     Conflict,
     Forbidden,
     InvalidTransition,
-    NotFound,
     StoredeskError,
     TooManyRequests,
     ValidationFailed,
@@ -153,10 +150,12 @@ async def _authorize(session: AsyncSession, shop_id: int, actor: Actor, role: Ro
 # --- stores -------------------------------------------------------------------------------------------------
 
 REQUIRED_CREDENTIALS = {
-    "shopify": ("store_domain", "access_token", "api_secret"),
+    "shopify": ("store_domain", "access_token"),
     "woocommerce": ("site_url", "consumer_key", "consumer_secret"),
-    "ecwid": ("store_id", "access_token", "client_secret"),
+    "ecwid": ("store_id", "access_token"),
 }
+# without it the platform's webhooks cannot be verified, so every delivery is refused (401)
+WEBHOOK_SECRET = {"shopify": "api_secret", "woocommerce": "webhook_secret", "ecwid": "client_secret"}
 
 
 @dataclass
@@ -236,7 +235,16 @@ async def connect_store(
             external_id=info.external_id[:255],
             credentials_encrypted=secret_box.encrypt_json(creds),
             status="active",
-            sync_state={"connected_at": utcnow().isoformat(), "scopes": list(info.scopes)},
+            sync_state={
+                "connected_at": utcnow().isoformat(),
+                "scopes": list(info.scopes),
+                "warnings": []
+                if creds.get(WEBHOOK_SECRET[platform])
+                else [
+                    f"no {WEBHOOK_SECRET[platform]}: {platform} webhooks are refused until the store is "
+                    "connected again with it (the reconciliation still catches changes every 15 minutes)"
+                ],
+            },
         )
         session.add(store)
         await session.flush()
@@ -479,7 +487,7 @@ async def _run_action(
                 details={"action_pending": order.action_pending},
             )
         before = _state(order)
-        store_id, customer_id, number = store.id, order.customer_id, order.number
+        store_id, customer_id = store.id, order.customer_id
     # phase 2: the platform (no transaction open)
     outcome: ActionOutcome | None = None
     failure: ConnectorError | None = None
@@ -560,7 +568,6 @@ async def _run_action(
             )
     if failure is not None:
         raise _store_error(failure) from failure
-    del number
     return result
 
 
@@ -1064,17 +1071,16 @@ __all__ = [
     "ActionResult",
     "ConfirmationRequired",
     "Connected",
-    "NotFound",
-    "NotFoundOnPlatform",
-    "PlatformRefused",
     "WebhookReceipt",
     "accept_webhook",
     "add_note",
     "add_tags",
+    "available_actions",
     "cancel_order",
     "connect_store",
     "create_return",
     "disconnect_store",
+    "import_records",
     "refund_order",
     "request_backfill",
     "resend_confirmation",

@@ -160,6 +160,8 @@ class JobRunner:
         await self.recover_stale()
         rounds = 0
         while not self._stop.is_set():
+            # cleared before claiming, so a job committed during the claim is not missed
+            wakeup.clear()
             try:
                 await scheduler.tick()
                 ran = await self.run_once()
@@ -171,7 +173,6 @@ class JobRunner:
                 await self.recover_stale()
             if ran:
                 continue
-            wakeup.clear()
             try:
                 await asyncio.wait_for(wakeup.wait(), timeout=self.poll_interval)
             except TimeoutError:

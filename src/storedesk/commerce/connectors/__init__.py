@@ -1,0 +1,1 @@
+"""Store platform adapters behind one Protocol (``protocol.Connector``), chosen through ``registry``."""

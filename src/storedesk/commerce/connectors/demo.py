@@ -46,7 +46,7 @@ class DemoConnector(BaseConnector):
     label = "the demo store"
     actions = frozenset(Action)
 
-    def __init__(self, *, name: str = "Demo store", clock: type[datetime] | None = None) -> None:
+    def __init__(self, *, name: str = "Demo store") -> None:
         self.name = name
 
     async def test(self) -> StoreInfo:
