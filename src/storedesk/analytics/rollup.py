@@ -13,11 +13,14 @@ Incremental and idempotent:
 A transaction may take an event (or order) id and commit after a higher id is visible. The watermarks
 therefore only advance to a maximum observed at least ``safety`` ago (longer than any storedesk
 transaction); ids above them are looked at again on the next run (recomputing twice is harmless).
-Each chunk locks the shop's ``kpi_rollup_state`` row, so concurrent runs for one shop serialise.
+Each chunk takes a lock for its part and shop (conversations or buyers), so concurrent runs for one shop
+serialise while one run works on both parts at once; the watermarks move at the end, under the lock of
+the shop's ``kpi_rollup_state`` row.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -86,6 +89,17 @@ async def _lock_state(session: AsyncSession, shop_id: int) -> KpiRollupState:
     state = (await session.execute(stmt)).scalar_one()
     await session.refresh(state)
     return state
+
+
+_PARTS = {"conversations": 1, "buyers": 2}
+
+
+async def _lock_part(session: AsyncSession, shop_id: int, part: str) -> None:
+    """Serialise one part of the job for one shop across concurrent runs (until the transaction ends).
+    PostgreSQL: an advisory lock per (part, shop); SQLite: ``BEGIN IMMEDIATE`` already admits one writer."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = (0x4B50 << 48) | (_PARTS[part] << 40) | (shop_id & ((1 << 40) - 1))  # "KP", part, shop
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 async def shop_calendar(session: AsyncSession, shop_id: int) -> BusinessCalendar:
@@ -449,16 +463,27 @@ async def refresh_shop(
             since = None if all_buyers else marks.orders
             buyers = await _buyers_to_refresh(session, shop_id, since, orders_up_to)
         calendar = await shop_calendar(session, shop_id)
-    for chunk in _chunks(changed, CONVERSATION_CHUNK):
-        async with db.transaction() as session:
-            await _lock_state(session, shop_id)
-            stats.rows_changed += await refresh_conversations(session, shop_id, chunk, calendar)
-        stats.conversations += len(chunk)
-    for chunk in _chunks(buyers, CUSTOMER_CHUNK):
-        async with db.transaction() as session:
-            await _lock_state(session, shop_id)
-            stats.rows_changed += await refresh_buyers(session, shop_id, chunk, calendar)
-        stats.customers += len(chunk)
+
+    async def conversations_part() -> None:
+        for chunk in _chunks(changed, CONVERSATION_CHUNK):
+            async with db.transaction() as session:
+                await _lock_part(session, shop_id, "conversations")
+                stats.rows_changed += await refresh_conversations(session, shop_id, chunk, calendar)
+            stats.conversations += len(chunk)
+
+    async def buyers_part() -> None:
+        for chunk in _chunks(buyers, CUSTOMER_CHUNK):
+            async with db.transaction() as session:
+                await _lock_part(session, shop_id, "buyers")
+                stats.rows_changed += await refresh_buyers(session, shop_id, chunk, calendar)
+            stats.customers += len(chunk)
+
+    if db.kind == "postgresql":
+        # disjoint tables: Python works on one while the database works on the other
+        await asyncio.gather(conversations_part(), buyers_part())
+    else:
+        await conversations_part()
+        await buyers_part()
     async with db.transaction() as session:
         state = await _lock_state(session, shop_id)
         marks = _Marks.load(state.checkpoints)
