@@ -48,6 +48,7 @@ from storedesk.shops.endpoints import router as shops_router
 from storedesk.sla import endpoints as sla_api
 from storedesk.sla import tasks as _sla_tasks  # noqa: F401
 from storedesk.surveys import endpoints as surveys_api
+from storedesk.surveys import links as survey_links
 from storedesk.surveys import tasks as _surveys_tasks  # noqa: F401
 from storedesk.surveys import web as surveys_web
 from storedesk.tracking import endpoints as tracking_api
@@ -107,6 +108,7 @@ def configure_adapters(settings: Settings, db: Database) -> SecretBox:
     box = SecretBox(settings.secret_keys)
     conversation_tasks.configure(box)
     commerce_tasks.configure(box)
+    survey_links.configure(settings.secret_keys, settings.base_url)
     meta.configure(db)
     email_glue.configure(db, secret_keys=settings.secret_keys, data_dir=settings.data_dir)
     return box

@@ -29,10 +29,8 @@ class ConversationRepository(ShopRepository[Conversation]):
     model = Conversation
     label = "conversation"
 
-    async def page(
-        self, flt: ConversationFilter, *, cursor: str | None, limit: int
-    ) -> tuple[Sequence[Conversation], str | None]:
-        """Newest activity first, keyset-paginated on ``(last_activity_at, id)``."""
+    def filtered(self, flt: ConversationFilter) -> Select[Conversation]:
+        """The statement for a filter; the API list and the agent inbox share it."""
         stmt = self.select()
         if flt.status:
             stmt = stmt.where(Conversation.status.in_(flt.status))
@@ -55,6 +53,27 @@ class ConversationRepository(ShopRepository[Conversation]):
                 ConversationTag.shop_id == self.shop_id, ConversationTag.name == flt.tag
             )
             stmt = stmt.where(Conversation.id.in_(tagged))
+        if isinstance(flt, InboxFilter) and flt.sla_due_before is not None:
+            stmt = stmt.where(
+                or_(
+                    and_(
+                        Conversation.first_response_due_at.is_not(None),
+                        Conversation.first_response_at.is_(None),
+                        Conversation.first_response_due_at <= flt.sla_due_before,
+                    ),
+                    and_(
+                        Conversation.resolution_due_at.is_not(None),
+                        Conversation.resolution_due_at <= flt.sla_due_before,
+                    ),
+                )
+            )
+        return stmt
+
+    async def page(
+        self, flt: ConversationFilter, *, cursor: str | None, limit: int
+    ) -> tuple[Sequence[Conversation], str | None]:
+        """Newest activity first, keyset-paginated on ``(last_activity_at, id)``."""
+        stmt = self.filtered(flt)
         if cursor:
             ts_raw, last_id = decode_cursor(cursor, 2)
             try:
@@ -128,45 +147,6 @@ class InboxFilter(ConversationFilter):
 
 class InboxRepository(ConversationRepository):
     """Sorted, offset-paged inbox views and their (capped) counts."""
-
-    def filtered(self, flt: InboxFilter) -> Select[Conversation]:
-        stmt = self.select()
-        if flt.status:
-            stmt = stmt.where(Conversation.status.in_(flt.status))
-        if flt.channel_id is not None:
-            stmt = stmt.where(Conversation.channel_id == flt.channel_id)
-        if flt.unassigned:
-            stmt = stmt.where(Conversation.assignee_id.is_(None))
-        elif flt.assignee_id is not None:
-            stmt = stmt.where(Conversation.assignee_id == flt.assignee_id)
-        if flt.team_id is not None:
-            stmt = stmt.where(Conversation.team_id == flt.team_id)
-        if flt.language:
-            stmt = stmt.where(Conversation.language == flt.language)
-        if flt.priority:
-            stmt = stmt.where(Conversation.priority == flt.priority)
-        if flt.customer_id is not None:
-            stmt = stmt.where(Conversation.customer_id == flt.customer_id)
-        if flt.tag:
-            tagged = select(ConversationTag.conversation_id).where(
-                ConversationTag.shop_id == self.shop_id, ConversationTag.name == flt.tag
-            )
-            stmt = stmt.where(Conversation.id.in_(tagged))
-        if flt.sla_due_before is not None:
-            stmt = stmt.where(
-                or_(
-                    and_(
-                        Conversation.first_response_due_at.is_not(None),
-                        Conversation.first_response_at.is_(None),
-                        Conversation.first_response_due_at <= flt.sla_due_before,
-                    ),
-                    and_(
-                        Conversation.resolution_due_at.is_not(None),
-                        Conversation.resolution_due_at <= flt.sla_due_before,
-                    ),
-                )
-            )
-        return stmt
 
     async def inbox(
         self, flt: InboxFilter, *, sort: str, offset: int, limit: int
