@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -30,6 +31,12 @@ class Broker:
         # True while a PgListener feeds this process: then local after-commit publishing is off,
         # because every event comes back through NOTIFY (exactly once).
         self.fed_by_postgres = False
+        # event type → handler: state that every process keeps in memory (e.g. who is viewing a
+        # conversation) is sent through the broker like any event and applied here instead of queued
+        self._handlers: dict[str, Callable[[int, dict[str, Any]], None]] = {}
+
+    def handle(self, event_type: str, handler: Callable[[int, dict[str, Any]], None]) -> None:
+        self._handlers[event_type] = handler
 
     def subscribe(self, shop_id: int) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
@@ -40,6 +47,10 @@ class Broker:
         self._subscribers[shop_id].discard(queue)
 
     def publish(self, shop_id: int, event: dict[str, Any]) -> None:
+        handler = self._handlers.get(str(event.get("type", "")))
+        if handler is not None:
+            handler(shop_id, event)
+            return
         for queue in list(self._subscribers.get(shop_id, ())):
             try:
                 queue.put_nowait(event)

@@ -19,7 +19,7 @@ from storedesk.kit.errors import NotFound, StoredeskError
 from storedesk.web import views
 from storedesk.web.deps import AgentWeb, Web, WebContext, WebRoute, is_htmx, page, redirect, undo
 from storedesk.web.i18n import _
-from storedesk.web.presence import presence
+from storedesk.web.presence import State, presence
 from storedesk.web.uploads import read_uploads, store, stored_path
 
 router = APIRouter(prefix="/app", route_class=WebRoute)
@@ -97,12 +97,10 @@ async def presence_beat(
     state: Annotated[str, Form(max_length=16)] = "viewing",
 ) -> Response:
     await InboxRepository(session, ctx.shop_id).get_or_404(conversation_id)
-    if state == "left":
-        presence.leave(ctx.shop_id, conversation_id, ctx.agent.id)
-    else:
-        presence.touch(
-            ctx.shop_id, conversation_id, ctx.agent.id, typing=state == "typing" and ctx.can("agent")
-        )
+    beat: State = (
+        "left" if state == "left" else "typing" if state == "typing" and ctx.can("agent") else "viewing"
+    )
+    presence.announce(session, ctx.shop_id, conversation_id, ctx.agent.id, beat)
     return Response(status_code=204)
 
 
@@ -177,7 +175,7 @@ async def send(
         )
     except StoredeskError as exc:
         return await _composer_error(request, ctx, session, conversation_id, values, _(exc.message))
-    presence.touch(ctx.shop_id, conversation_id, ctx.agent.id, typing=False)
+    presence.announce(session, ctx.shop_id, conversation_id, ctx.agent.id, "viewing")
     if is_htmx(request):
         await session.flush()
         context = await _conversation_context(request, ctx, session, conversation_id)

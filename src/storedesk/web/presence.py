@@ -1,15 +1,26 @@
-"""Who is looking at (or typing in) a conversation: in memory per process, announced through the
-real-time broker so other agents see a collision warning."""
+"""Who is looking at (or typing in) a conversation, so other agents see a collision warning.
+
+Every heartbeat is published through the real-time broker after the request commits — in memory on
+SQLite, through PostgreSQL NOTIFY in the production shape — and each process applies it to its own
+table when the broker delivers it. So an agent on one API process sees an agent on another, and the
+table is written by one path in both shapes. An entry lapses ``VIEW_TTL`` seconds after its last
+heartbeat (the browser beats every 20 s while the conversation is open)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from storedesk.realtime import broker
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storedesk.realtime import broker, publish_after_commit
 
 VIEW_TTL = 35.0  # seconds without a heartbeat before an agent counts as gone
 TYPING_TTL = 8.0
+STATE_EVENT = "presence.state"
+
+State = Literal["viewing", "typing", "left"]
 
 
 @dataclass
@@ -34,29 +45,44 @@ class Presence:
         now = time.monotonic()
         return {a: s.typing_until > now for a, s in self._room(shop_id, conversation_id).items()}
 
-    def touch(self, shop_id: int, conversation_id: int, agent_id: int, *, typing: bool) -> None:
-        before = self.snapshot(shop_id, conversation_id)
-        now = time.monotonic()
-        room = self._room(shop_id, conversation_id)
-        seen = room.setdefault(agent_id, Seen(until=now + VIEW_TTL))
-        seen.until = now + VIEW_TTL
-        seen.typing_until = now + TYPING_TTL if typing else 0.0
-        if self.snapshot(shop_id, conversation_id) != before:
-            self._announce(shop_id, conversation_id)
-
-    def leave(self, shop_id: int, conversation_id: int, agent_id: int) -> None:
-        room = self._room(shop_id, conversation_id)
-        if room.pop(agent_id, None) is not None:
-            self._announce(shop_id, conversation_id)
+    def clear(self) -> None:
+        """Forget everyone (tests: one process serves many shops whose ids repeat)."""
+        self._rooms.clear()
 
     def others(self, shop_id: int, conversation_id: int, agent_id: int) -> dict[int, bool]:
         return {a: t for a, t in self.snapshot(shop_id, conversation_id).items() if a != agent_id}
 
-    @staticmethod
-    def _announce(shop_id: int, conversation_id: int) -> None:
-        broker.publish(
-            shop_id, {"type": "presence.changed", "conversation_id": conversation_id, "customer_id": None}
+    def announce(
+        self, session: AsyncSession, shop_id: int, conversation_id: int, agent_id: int, state: State
+    ) -> None:
+        """Publish a heartbeat (or a goodbye) to every process once the request's transaction commits."""
+        publish_after_commit(
+            session,
+            shop_id,
+            {"type": STATE_EVENT, "conversation_id": conversation_id, "agent_id": agent_id, "state": state},
         )
+
+    def apply(self, shop_id: int, event: dict[str, Any]) -> None:
+        """The broker's handler for heartbeats: update this process's table, tell its SSE clients."""
+        conversation_id, agent_id = event.get("conversation_id"), event.get("agent_id")
+        state = event.get("state")
+        if not isinstance(conversation_id, int) or not isinstance(agent_id, int):
+            return
+        before = self.snapshot(shop_id, conversation_id)
+        room = self._room(shop_id, conversation_id)
+        if state == "left":
+            room.pop(agent_id, None)
+        else:
+            now = time.monotonic()
+            seen = room.setdefault(agent_id, Seen(until=now + VIEW_TTL))
+            seen.until = now + VIEW_TTL
+            seen.typing_until = now + TYPING_TTL if state == "typing" else 0.0
+        if self.snapshot(shop_id, conversation_id) != before:
+            broker.publish(
+                shop_id,
+                {"type": "presence.changed", "conversation_id": conversation_id, "customer_id": None},
+            )
 
 
 presence = Presence()
+broker.handle(STATE_EVENT, presence.apply)
