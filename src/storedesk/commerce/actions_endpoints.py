@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.api.deps import AdminAuth, AgentAuth, Auth, Box, Session, get_db
@@ -39,6 +39,7 @@ from storedesk.commerce.schemas import (
     StoreConnectedOut,
     StoreOut,
     TagsIn,
+    WebhooksOut,
 )
 from storedesk.db.session import Database
 from storedesk.jobs.registry import enqueue
@@ -87,6 +88,8 @@ async def _store_out(session: AsyncSession, store: Store, *, counts: bool = True
     out.webhook_path = service.webhook_path(store)
     out.warnings = [str(w) for w in (store.sync_state or {}).get("warnings") or []]
     out.backfill = _backfill(store)
+    hooks = (store.sync_state or {}).get("webhooks")
+    out.webhooks = WebhooksOut.model_validate(hooks) if isinstance(hooks, dict) else None
     if counts:
         out.counts = await StoreRepository(session, store.shop_id).counts(store.id)
     return out
@@ -107,7 +110,7 @@ async def list_stores(ctx: Auth, session: Session) -> list[StoreOut]:
     responses={422: {"description": "The connection test failed; the message says why"}},
 )
 async def connect_store(
-    body: StoreConnect, ctx: AdminAuth, session: Session, db: Db, box: Box
+    body: StoreConnect, request: Request, ctx: AdminAuth, session: Session, db: Db, box: Box
 ) -> StoreConnectedOut:
     credentials = body.validated_credentials()
     await _release(session)
@@ -120,6 +123,7 @@ async def connect_store(
         name=body.name,
         base_url=body.base_url,
         backfill=body.backfill,
+        public_base_url=request.app.state.settings.base_url,
         box=box,
     )
     store = await StoreRepository(session, ctx.shop_id).get_or_404(connected.store.id)
@@ -152,6 +156,26 @@ async def backfill(
         session, shop_id=ctx.shop_id, actor=ctx.actor, store_id=store_id, restart=body.restart
     )
     return BackfillQueuedOut(store_id=store_id, run=run)
+
+
+@router.post(
+    "/stores/{store_id}/webhooks",
+    response_model=WebhooksOut,
+    summary="Subscribe the platform's webhooks to this store's address now (admin)",
+)
+async def register_webhooks(
+    store_id: IdPath, request: Request, ctx: AdminAuth, session: Session, db: Db, box: Box
+) -> WebhooksOut:
+    await _release(session)
+    state = await service.register_webhooks(
+        db,
+        shop_id=ctx.shop_id,
+        actor=ctx.actor,
+        store_id=store_id,
+        public_base_url=request.app.state.settings.base_url,
+        box=box,
+    )
+    return WebhooksOut.model_validate(state)
 
 
 @router.post(

@@ -102,6 +102,7 @@ def _connected(
             name=name,
             base_url=base_url,
             backfill=backfill,
+            public_base_url=settings.base_url,
         )
 
     connected = _run(work)
@@ -112,6 +113,7 @@ def _connected(
         typer.secho(f"  warning: {warning}", fg=typer.colors.YELLOW)
     for key, value in connected.generated.items():
         typer.echo(f"  {key} (shown once; paste it into the platform's webhook settings): {value}")
+    typer.echo(f"  webhook subscription queued; run it here with: storedesk register-webhooks {store.id}")
     if backfill:
         typer.echo(f"  backfill queued; run it here with: storedesk backfill {store.id}")
 
@@ -300,6 +302,38 @@ def backfill(
     done = result.progress
     summary = ", ".join(f"{k} {v.get('done', 0)}" for k, v in done.items() if v.get("done"))
     typer.echo(f"backfill of store {store_id} complete ({summary or 'nothing new'})")
+
+
+@app.command("register-webhooks")
+def register_webhooks(store_id: Annotated[int, typer.Argument()]) -> None:
+    """Subscribe the platform's webhooks to this store's address under STOREDESK_BASE_URL (idempotent)."""
+    from storedesk.commerce import service
+
+    async def work(db: Any, settings: Settings) -> dict[str, Any]:
+        from storedesk.commerce.repository import store_by_id_any_shop
+        from storedesk.kit.errors import NotFound
+
+        async with db.transaction() as session:
+            store = await store_by_id_any_shop(session, store_id)
+            if store is None:
+                raise NotFound("store", store_id)
+            shop_id = store.shop_id
+        return await service.register_webhooks(
+            db, shop_id=shop_id, actor=SYSTEM, store_id=store_id, public_base_url=settings.base_url
+        )
+
+    state = _run(work)
+    typer.echo(f"webhooks of store {store_id}: {state['status']} → {state['callback_url']}")
+    for topic in state.get("created") or []:
+        typer.echo(f"  created  {topic}")
+    for topic in state.get("existing") or []:
+        typer.echo(f"  existing {topic}")
+    for topic, message in (state.get("failed") or {}).items():
+        typer.secho(f"  refused  {topic}: {message}", fg=typer.colors.YELLOW)
+    if state.get("message"):
+        typer.secho(f"  {state['message']}", fg=typer.colors.YELLOW)
+    if state["status"] == "failed":
+        raise typer.Exit(1)
 
 
 @app.command("reconcile")

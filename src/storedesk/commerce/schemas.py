@@ -205,6 +205,19 @@ class StoreOut(Out):
     warnings: list[str] = Field(default_factory=list)
     backfill: BackfillOut = Field(default_factory=BackfillOut)
     counts: dict[str, int] = Field(default_factory=dict)
+    webhooks: WebhooksOut | None = Field(
+        default=None, description="the last webhook subscription (queued when the store was connected)"
+    )
+
+
+class WebhooksOut(Out):
+    status: str = Field(description="registered, partial, failed or manual (set it in the platform's admin)")
+    callback_url: str
+    at: str | None = None
+    message: str | None = None
+    created: list[str] = Field(default_factory=list)
+    existing: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)
 
 
 class StoreConnectedOut(StoreOut):

@@ -54,6 +54,7 @@ from storedesk.commerce.models import FinancialStatus, FulfillmentStatus, Order,
 from storedesk.commerce.repository import OrderRepository, StoreRepository, store_by_id_any_shop
 from storedesk.db.session import Database
 from storedesk.events.service import record
+from storedesk.jobs.registry import enqueue
 from storedesk.kit.actor import Actor
 from storedesk.kit.crypto import SecretBox
 from storedesk.kit.errors import (
@@ -180,10 +181,12 @@ async def connect_store(
     name: str | None = None,
     base_url: str | None = None,
     backfill: bool = True,
+    public_base_url: str | None = None,
     box: SecretBox | None = None,
 ) -> Connected:
     """Test the connection (network, outside any transaction), then save the store with its credentials
-    encrypted and queue the backfill. A failed test is a 422 saying what is wrong in plain words."""
+    encrypted and queue the backfill and — given the address the platform reaches storedesk at — the
+    webhook subscription. A failed test is a 422 saying what is wrong in plain words."""
     if platform not in registry.CONNECTABLE:
         raise ValidationFailed(
             f"platform must be one of {', '.join(registry.CONNECTABLE)}", details={"field": "platform"}
@@ -262,6 +265,14 @@ async def connect_store(
         )
         if backfill:
             await sync.schedule_backfill(session, store)
+        if public_base_url:
+            await enqueue(
+                session,
+                REGISTER_WEBHOOKS_JOB,
+                {"store_id": store.id, "public_base_url": public_base_url},
+                shop_id=shop_id,
+                dedupe_key=f"{REGISTER_WEBHOOKS_JOB}:{store.id}",
+            )
         return Connected(store, webhook_path(store), generated)
 
 
@@ -281,6 +292,62 @@ async def disconnect_store(session: AsyncSession, *, shop_id: int, actor: Actor,
         data={"store_id": store.id, "platform": store.platform},
     )
     return store
+
+
+REGISTER_WEBHOOKS_JOB = "commerce.register_webhooks"
+
+
+async def register_webhooks(
+    db: Database,
+    *,
+    shop_id: int,
+    actor: Actor,
+    store_id: int,
+    public_base_url: str,
+    box: SecretBox | None = None,
+) -> dict[str, Any]:
+    """Subscribe the platform's webhooks to this store's address under ``public_base_url`` (idempotent),
+    and keep the outcome on the store (``sync_state["webhooks"]``) with an audit event. Platforms that only
+    take the address in their own admin are recorded as ``manual`` with what to enter where."""
+    async with db.transaction() as session:
+        await _authorize(session, shop_id, actor, Role.admin)
+        store = await StoreRepository(session, shop_id).get_or_404(store_id)
+        if store.status != "active" or store.platform not in registry.CONNECTABLE:
+            raise InvalidTransition(f"store {store_id} is not a connected platform store")
+        callback = public_base_url.rstrip("/") + webhook_path(store)
+        connector = registry.for_store(store, box)
+    state: dict[str, Any] = {"callback_url": callback, "at": utcnow().isoformat()}
+    try:
+        outcome = await connector.register_webhooks(callback)
+    except NotSupported as exc:
+        state.update(status="manual", message=exc.message)
+    except ConnectorError as exc:
+        state.update(status="failed", message=exc.message)
+    else:
+        working = bool(outcome.created or outcome.existing)
+        state.update(
+            status=("partial" if working else "failed") if outcome.failed else "registered",
+            created=list(outcome.created),
+            existing=list(outcome.existing),
+            failed=dict(outcome.failed),
+        )
+    finally:
+        await connector.aclose()
+    async with db.transaction() as session:
+        store = await StoreRepository(session, shop_id).get_for_update(store_id)
+        sync_state = dict(store.sync_state or {})
+        sync_state["webhooks"] = state
+        store.sync_state = sync_state
+        await record(
+            session,
+            shop_id=shop_id,
+            type={"failed": "store.webhooks_failed", "manual": "store.webhooks_manual"}.get(
+                state["status"], "store.webhooks_registered"
+            ),
+            actor=actor,
+            data={"store_id": store_id, "platform": store.platform, **state},
+        )
+    return state
 
 
 async def request_backfill(

@@ -7,6 +7,8 @@
 * ``commerce.webhook`` ``{event_id}`` — applies one stored platform delivery.
 * ``commerce.reconcile`` ``{store_id}`` — re-reads recently changed orders to catch missed webhooks, then
   queues itself again.
+* ``commerce.register_webhooks`` ``{store_id, public_base_url}`` — subscribes the platform's webhooks to
+  the store's address under ``STOREDESK_BASE_URL`` right after a store is connected.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from storedesk.commerce import sync
+from storedesk.commerce import service, sync
 from storedesk.commerce.connectors import registry
 from storedesk.jobs.registry import JobContext, PermanentJobError, enqueue, job
+from storedesk.kit.actor import SYSTEM
 from storedesk.kit.crypto import SecretBox
 from storedesk.kit.time import utcnow
 
@@ -28,6 +31,18 @@ BACKFILL_SLICE_SECONDS = 60.0
 def configure(box: SecretBox) -> None:
     """Called by the composition root so jobs can decrypt store credentials."""
     registry.configure(box)
+
+
+@job(service.REGISTER_WEBHOOKS_JOB, max_attempts=5, backoff_seconds=30.0)
+async def register_webhooks(ctx: JobContext) -> None:
+    state = await service.register_webhooks(
+        ctx.db,
+        shop_id=int(ctx.shop_id or 0),
+        actor=SYSTEM,
+        store_id=int(ctx.payload["store_id"]),
+        public_base_url=str(ctx.payload["public_base_url"]),
+    )
+    log.info("webhooks of store %s: %s", ctx.payload["store_id"], state["status"])
 
 
 @job(sync.BACKFILL_JOB, max_attempts=12, backoff_seconds=10.0, backoff_cap_seconds=900.0)

@@ -162,6 +162,7 @@ type Query {
   ordersCount(query: String, limit: Int): Count
   productsCount(query: String, limit: Int): Count
   customersCount(query: String, limit: Int): Count
+  webhookSubscriptions(first: Int, after: String, callbackUrl: URL, format: WebhookSubscriptionFormat, topics: [WebhookSubscriptionTopic!]): WebhookSubscriptionConnection!
 }
 input ShippingRefundInput { amount: Money fullRefund: Boolean }
 input OrderTransactionInput { amount: Money! gateway: String! kind: OrderTransactionKind! orderId: ID! parentId: ID }
@@ -187,6 +188,23 @@ type OrderUpdatePayload { order: Order userErrors: [UserError!]! }
 type TagsAddPayload { node: Node userErrors: [UserError!]! }
 type ReturnCreatePayload { return: Return userErrors: [ReturnUserError!]! }
 type OrderInvoiceSendPayload { order: Order userErrors: [OrderInvoiceSendUserError!]! }
+enum WebhookSubscriptionTopic {
+  APP_UNINSTALLED CUSTOMERS_CREATE CUSTOMERS_UPDATE CUSTOMERS_DELETE FULFILLMENTS_CREATE FULFILLMENTS_UPDATE
+  INVENTORY_LEVELS_UPDATE ORDERS_CANCELLED ORDERS_CREATE ORDERS_DELETE ORDERS_EDITED ORDERS_FULFILLED ORDERS_PAID
+  ORDERS_PARTIALLY_FULFILLED ORDERS_UPDATED PRODUCTS_CREATE PRODUCTS_DELETE PRODUCTS_UPDATE REFUNDS_CREATE
+}
+enum WebhookSubscriptionFormat { JSON XML }
+type WebhookHttpEndpoint { callbackUrl: URL! }
+type WebhookEventBridgeEndpoint { arn: String! }
+type WebhookPubSubEndpoint { pubSubProject: String! pubSubTopic: String! }
+union WebhookSubscriptionEndpoint = WebhookHttpEndpoint | WebhookEventBridgeEndpoint | WebhookPubSubEndpoint
+type WebhookSubscription {
+  id: ID! topic: WebhookSubscriptionTopic! format: WebhookSubscriptionFormat! endpoint: WebhookSubscriptionEndpoint!
+  callbackUrl: URL! createdAt: DateTime! updatedAt: DateTime! includeFields: [String!]!
+}
+type WebhookSubscriptionConnection { nodes: [WebhookSubscription!]! pageInfo: PageInfo! }
+input WebhookSubscriptionInput { callbackUrl: URL format: WebhookSubscriptionFormat includeFields: [String!] metafieldNamespaces: [String!] }
+type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
 type Mutation {
   orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean!, restock: Boolean!, notifyCustomer: Boolean, staffNote: String): OrderCancelPayload
   refundCreate(input: RefundInput!): RefundCreatePayload
@@ -194,6 +212,7 @@ type Mutation {
   tagsAdd(id: ID!, tags: [String!]!): TagsAddPayload
   returnCreate(returnInput: ReturnInput!): ReturnCreatePayload
   orderInvoiceSend(id: ID!, email: EmailInput): OrderInvoiceSendPayload
+  webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
 }
 """
 
@@ -218,6 +237,14 @@ WRITE_SCOPES_FOR = {
     "tagsAdd": "write_orders",
     "orderInvoiceSend": "write_orders",
     "returnCreate": "write_returns",
+}
+WEBHOOK_TOPIC_SCOPES = {
+    "ORDERS": "read_orders",
+    "FULFILLMENTS": "read_orders",
+    "REFUNDS": "read_orders",
+    "CUSTOMERS": "read_customers",
+    "PRODUCTS": "read_products",
+    "INVENTORY": "read_inventory",
 }
 ALL_SCOPES = (
     "read_orders",
@@ -400,6 +427,7 @@ class ShopifyFake:
             self.orders: dict[int, dict[str, Any]] = {}
             self.jobs: dict[int, bool] = {}
             self.invoices: list[int] = []
+            self.webhooks: dict[int, dict[str, Any]] = {}
             self.queries: list[tuple[str, int]] = []
             self.clock = BASE_TS
             for i in range(products):
@@ -860,7 +888,9 @@ class ShopifyFake:
                 "count": len(self.customers),
                 "precision": "EXACT",
             },
+            "webhookSubscriptions": self.q_webhooks,
             # mutations
+            "webhookSubscriptionCreate": self.m_webhook_create,
             "orderCancel": self.m_cancel,
             "refundCreate": self.m_refund,
             "orderUpdate": self.m_update,
@@ -870,6 +900,70 @@ class ShopifyFake:
         }
 
     # -- mutations (each bumps updatedAt, like Shopify)
+
+    def g_webhook(self, w: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": gid("WebhookSubscription", w["id"]),
+            "topic": w["topic"],
+            "format": w["format"],
+            "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": w["callbackUrl"]},
+            "callbackUrl": w["callbackUrl"],
+            "createdAt": w["createdAt"],
+            "updatedAt": w["createdAt"],
+            "includeFields": [],
+        }
+
+    def q_webhooks(
+        self,
+        info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        callbackUrl: str | None = None,
+        format: str | None = None,
+        topics: list[str] | None = None,
+    ) -> dict[str, Any]:
+        items = [
+            self.g_webhook(w)
+            for w in sorted(self.webhooks.values(), key=lambda w: w["id"])
+            if (callbackUrl is None or w["callbackUrl"] == callbackUrl)
+            and (not topics or w["topic"] in topics)
+        ]
+        return _conn(items, first, after, lambda n: num(n["id"]))
+
+    def m_webhook_create(self, info: Any, topic: str, webhookSubscription: dict[str, Any]) -> dict[str, Any]:
+        url = str(webhookSubscription.get("callbackUrl") or "")
+        if not url.startswith("https://"):
+            protocol = url.split("//", 1)[0] + "//" if "//" in url else url
+            return {
+                "webhookSubscription": None,
+                "userErrors": [self._err(f"Address protocol {protocol} is not supported", ["callbackUrl"])],
+            }
+        scope = WEBHOOK_TOPIC_SCOPES.get(topic.split("_", 1)[0])
+        if scope and scope not in self.scopes and scope.replace("read_", "write_") not in self.scopes:
+            return {
+                "webhookSubscription": None,
+                "userErrors": [
+                    self._err(
+                        f"You do not have permission to create or update webhooks with "
+                        f"{topic.lower().replace('_', '/', 1)} topic. This topic requires the `{scope}` access scope.",
+                        ["topic"],
+                    )
+                ],
+            }
+        if any(w["topic"] == topic and w["callbackUrl"] == url for w in self.webhooks.values()):
+            return {
+                "webhookSubscription": None,
+                "userErrors": [self._err("Address for this topic has already been taken", ["callbackUrl"])],
+            }
+        w = {
+            "id": self.next_id(),
+            "topic": topic,
+            "format": webhookSubscription.get("format") or "JSON",
+            "callbackUrl": url,
+            "createdAt": self.tick(),
+        }
+        self.webhooks[w["id"]] = w
+        return {"webhookSubscription": self.g_webhook(w), "userErrors": []}
 
     def _err(self, message: str, field: list[str] | None = None, code: str | None = None) -> dict[str, Any]:
         return {"field": field, "message": message, "code": code}

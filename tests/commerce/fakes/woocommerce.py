@@ -20,6 +20,8 @@ from starlette.routing import Route
 from tests.commerce.fakes.common import BASE_TS, COLORS, SIZES, Faults, b64_hmac, iso, money, person
 
 PREFIX = "/wp-json/wc/v3"
+WEBHOOK_RESOURCES = ("coupon", "customer", "order", "product")
+WEBHOOK_EVENTS = ("created", "updated", "deleted", "restored")
 
 
 def _gmt(ts: float) -> str:
@@ -50,6 +52,7 @@ class WooFake:
             self.orders: dict[int, dict[str, Any]] = {}
             self.notes: list[tuple[int, str]] = []
             self.sent: list[int] = []
+            self.webhooks: dict[int, dict[str, Any]] = {}
             for i in range(products):
                 self.add_product(i)
             for i in range(customers):
@@ -297,6 +300,10 @@ class WooFake:
                     }
                 )
             counting = request.query_params.get("per_page") == "1"  # a count, not a page
+            if parts == ["webhooks"] and request.method == "GET":
+                return self._page(request, list(self.webhooks.values()))
+            if parts == ["webhooks"] and request.method == "POST":
+                return self._create_webhook(orjson.loads(await request.body()))
             if parts == ["customers"]:
                 if not counting:
                     if (failed := self.faults.count_data_request()) is not None:
@@ -362,6 +369,37 @@ class WooFake:
                     self.sent.append(o["id"])
                     return JSONResponse({"message": f"Order details sent to {email}, via REST API."})
             return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
+
+    def _create_webhook(self, body: dict[str, Any]) -> Response:
+        # as WooCommerce's REST webhooks controller: a known topic and an http(s) delivery URL
+        topic = str(body.get("topic") or "")
+        resource, _, event = topic.partition(".")
+        if resource not in WEBHOOK_RESOURCES or event not in WEBHOOK_EVENTS:
+            return _error(
+                400, "woocommerce_rest_webhook_invalid_topic", "Webhook topic is required and must be valid."
+            )
+        url = str(body.get("delivery_url") or "")
+        if not url.startswith(("http://", "https://")):
+            return _error(
+                400,
+                "woocommerce_rest_webhook_invalid_delivery_url",
+                "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+            )
+        hook = {
+            "id": next(self.ids),
+            "name": str(body.get("name") or f"Webhook created on {_gmt(self.clock)}"),
+            "status": str(body.get("status") or "active"),
+            "topic": topic,
+            "resource": resource,
+            "event": event,
+            "hooks": [f"woocommerce_{resource}_{event}"],
+            "delivery_url": url,
+            "date_created": _gmt(self.clock),
+            "date_created_gmt": _gmt(self.clock),
+            "_secret": body.get("secret"),
+        }
+        self.webhooks[hook["id"]] = hook
+        return JSONResponse({k: v for k, v in hook.items() if not k.startswith("_")}, status_code=201)
 
     def _update(self, o: dict[str, Any], body: dict[str, Any]) -> Response:
         if "status" in body:

@@ -37,6 +37,7 @@ from storedesk.commerce.connectors.protocol import (
     Resource,
     ReturnRequest,
     Unreachable,
+    WebhookRegistration,
 )
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -338,6 +339,12 @@ class BaseConnector:
 
     async def create_return(self, order: ExtOrder, request: ReturnRequest) -> ActionOutcome:
         raise self._unsupported("create returns")
+
+    async def register_webhooks(self, callback_url: str) -> WebhookRegistration:
+        raise NotSupported(
+            f"{self.label} cannot subscribe webhooks through its API; "
+            f"in the {self.label} admin, send order, customer and product events to {callback_url}"
+        )
 
     async def resend_confirmation(self, order: ExtOrder) -> ActionOutcome:
         raise self._unsupported("resend order confirmations")

@@ -60,6 +60,7 @@ from storedesk.commerce.connectors.protocol import (
     Resource,
     StoreInfo,
     WebhookItem,
+    WebhookRegistration,
 )
 from storedesk.commerce.models import FinancialStatus, FulfillmentStatus, ShipmentStatus
 
@@ -260,6 +261,13 @@ def customer_from_ecwid(node: dict[str, Any]) -> ExtCustomer:
 class EcwidConnector(BaseConnector):
     platform = "ecwid"
     label = "Ecwid"
+
+    async def register_webhooks(self, callback_url: str) -> WebhookRegistration:
+        raise NotSupported(
+            "Ecwid sends webhooks to the address in your Ecwid app's settings (Webhook URL), not one set "
+            f"through the API: enter {callback_url} there, with the events order.* and product.*"
+        )
+
     actions = frozenset({Action.cancel, Action.shipping_address, Action.note})
 
     def __init__(

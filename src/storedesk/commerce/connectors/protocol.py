@@ -348,6 +348,17 @@ class ActionOutcome:
 # --- errors: always in plain words, never a vendor stack trace ---------------------------------------------
 
 
+@dataclass(frozen=True)
+class WebhookRegistration:
+    """What :meth:`Connector.register_webhooks` did: topics created now, topics that already pointed at
+    storedesk, and topics the platform refused (topic → its message)."""
+
+    callback_url: str
+    created: tuple[str, ...] = ()
+    existing: tuple[str, ...] = ()
+    failed: Mapping[str, str] = field(default_factory=dict)
+
+
 class ConnectorError(Exception):
     code = "store_error"
     retryable = False
@@ -461,5 +472,11 @@ class Connector(Protocol):
     async def create_return(self, order: ExtOrder, request: ReturnRequest) -> ActionOutcome: ...
 
     async def resend_confirmation(self, order: ExtOrder) -> ActionOutcome: ...
+
+    async def register_webhooks(self, callback_url: str) -> WebhookRegistration:
+        """Subscribe the platform's order, fulfilment, refund, customer and product webhooks to
+        ``callback_url`` (idempotent: topics already subscribed to it are left alone). ``NotSupported``
+        where the platform only takes webhook addresses in its own admin."""
+        ...
 
     async def aclose(self) -> None: ...

@@ -73,6 +73,7 @@ from storedesk.commerce.connectors.protocol import (
     ShipmentChanged,
     StoreInfo,
     WebhookItem,
+    WebhookRegistration,
 )
 from storedesk.commerce.models import FinancialStatus, FulfillmentStatus, ReturnStatus, ShipmentStatus
 
@@ -404,6 +405,44 @@ CANCEL_REASONS = {
 
 SIZE_OPTIONS = {"size", "größe", "taille", "storlek", "størrelse", "méret", "rozmiar", "talla"}
 COLOR_OPTIONS = {"color", "colour", "farbe", "couleur", "färg", "farge", "szín", "kolor"}
+
+
+# the topics parse_webhook understands; the mandatory privacy topics (customers/data_request,
+# customers/redact, shop/redact) are set in the app's configuration, not per shop
+WEBHOOK_TOPICS = (
+    "ORDERS_CREATE",
+    "ORDERS_UPDATED",
+    "ORDERS_CANCELLED",
+    "ORDERS_EDITED",
+    "ORDERS_DELETE",
+    "FULFILLMENTS_CREATE",
+    "FULFILLMENTS_UPDATE",
+    "REFUNDS_CREATE",
+    "CUSTOMERS_CREATE",
+    "CUSTOMERS_UPDATE",
+    "PRODUCTS_CREATE",
+    "PRODUCTS_UPDATE",
+    "PRODUCTS_DELETE",
+    "INVENTORY_LEVELS_UPDATE",
+)
+
+Q_WEBHOOKS = """
+query Webhooks($after: String, $callbackUrl: URL) {
+  webhookSubscriptions(first: 100, after: $after, callbackUrl: $callbackUrl) {
+    nodes { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+M_WEBHOOK_CREATE = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic }
+    userErrors { field message }
+  }
+}
+"""
 
 
 def gid(kind: str, external_id: str) -> str:
@@ -1364,6 +1403,42 @@ class ShopifyConnector(BaseConnector):
             f"Shopify opened return {ret.number if ret else ''} for order {order.number}".replace("  ", " "),
             order=await self._refetch(order),
             return_=ret,
+        )
+
+    async def register_webhooks(self, callback_url: str) -> WebhookRegistration:
+        existing: set[str] = set()
+        cursor: str | None = None
+        while True:
+            data = await self.graphql("Webhooks", Q_WEBHOOKS, {"after": cursor, "callbackUrl": callback_url})
+            conn = data.get("webhookSubscriptions") or {}
+            for node in conn.get("nodes") or []:
+                endpoint = node.get("endpoint") or {}
+                if endpoint.get("callbackUrl", callback_url) == callback_url:
+                    existing.add(str(node.get("topic")))
+            cursor = _next(conn)
+            if cursor is None:
+                break
+        created: list[str] = []
+        failed: dict[str, str] = {}
+        for topic in WEBHOOK_TOPICS:
+            if topic in existing:
+                continue
+            data = await self.graphql(
+                "WebhookSubscriptionCreate",
+                M_WEBHOOK_CREATE,
+                {"topic": topic, "webhookSubscription": {"callbackUrl": callback_url, "format": "JSON"}},
+            )
+            payload = data.get("webhookSubscriptionCreate") or {}
+            errors = payload.get("userErrors") or []
+            if errors:
+                failed[topic] = "; ".join(str(e.get("message")) for e in errors)
+            else:
+                created.append(topic)
+        return WebhookRegistration(
+            callback_url,
+            created=tuple(created),
+            existing=tuple(t for t in WEBHOOK_TOPICS if t in existing),
+            failed=failed,
         )
 
     async def resend_confirmation(self, order: ExtOrder) -> ActionOutcome:

@@ -38,6 +38,7 @@ from storedesk.commerce.connectors.protocol import (
     Address,
     AuthRejected,
     CancelRequest,
+    ConnectorError,
     CustomerChanged,
     Deleted,
     ExtCustomer,
@@ -60,11 +61,24 @@ from storedesk.commerce.connectors.protocol import (
     Resource,
     StoreInfo,
     WebhookItem,
+    WebhookRegistration,
 )
 from storedesk.commerce.models import FinancialStatus, FulfillmentStatus, ShipmentStatus
 
 PER_PAGE = 100
 API = "/wp-json/wc/v3"
+# the topics parse_webhook understands (WooCommerce → Settings → Advanced → Webhooks shows them)
+WEBHOOK_TOPICS = (
+    "order.created",
+    "order.updated",
+    "order.deleted",
+    "order.restored",
+    "customer.created",
+    "customer.updated",
+    "product.created",
+    "product.updated",
+    "product.deleted",
+)
 
 # WooCommerce order status → (financial, fulfilment)
 STATUS = {
@@ -481,6 +495,50 @@ class WooCommerceConnector(BaseConnector):
                 return [Deleted(Resource.products, str(payload.get("id")))]
             return [ProductChanged(product_from_wc(payload, [], self.currency))]
         return [Ignored(topic or "unknown")]
+
+    async def register_webhooks(self, callback_url: str) -> WebhookRegistration:
+        if not self.webhook_secret:
+            raise ConnectorError(
+                "a webhook secret is needed to sign WooCommerce webhooks; connect the store again"
+            )
+        existing: set[str] = set()
+        cursor: str | None = "1"
+        while cursor is not None:
+            items, cursor, _ = await self._list("/webhooks", cursor)
+            for hook in items:
+                if (
+                    isinstance(hook, dict)
+                    and hook.get("delivery_url") == callback_url
+                    and hook.get("status") == "active"
+                ):
+                    existing.add(str(hook.get("topic")))
+        created: list[str] = []
+        failed: dict[str, str] = {}
+        for topic in WEBHOOK_TOPICS:
+            if topic in existing:
+                continue
+            try:
+                await self.call(
+                    "POST",
+                    "/webhooks",
+                    json={
+                        "name": f"storedesk {topic}",
+                        "topic": topic,
+                        "delivery_url": callback_url,
+                        "secret": self.webhook_secret,
+                        "status": "active",
+                    },
+                )
+            except PlatformRefused as exc:
+                failed[topic] = exc.message
+            else:
+                created.append(topic)
+        return WebhookRegistration(
+            callback_url,
+            created=tuple(created),
+            existing=tuple(t for t in WEBHOOK_TOPICS if t in existing),
+            failed=failed,
+        )
 
     # -- actions
 
