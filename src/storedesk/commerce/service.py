@@ -220,16 +220,33 @@ async def connect_store(
     if info.currency:
         creds["currency"] = info.currency
     async with db.transaction() as session:
+        earlier: Store | None = None
         for other in await StoreRepository(session, shop_id).all():
-            if (
-                other.platform == platform
-                and other.external_id == info.external_id
-                and other.status == "active"
-            ):
+            if other.platform != platform or other.external_id != info.external_id:
+                continue
+            if other.status == "active":
                 raise Conflict(
                     f"this {platform} store is already connected (store {other.id})",
                     details={"store_id": other.id},
                 )
+            if other.status in ("paused", "disconnected"):
+                earlier = other
+        if earlier is not None:
+            # the same store again (new token after a revocation, or after a disconnect): keep its mirror
+            store = await StoreRepository(session, shop_id).get_for_update(earlier.id)
+            store.credentials_encrypted = secret_box.encrypt_json(creds)
+            store.base_url = base_url
+            store.status = "active"
+            store.last_error = None
+            await record(
+                session,
+                shop_id=shop_id,
+                type="store.reconnected",
+                actor=actor,
+                data={"store_id": store.id, "platform": platform, "name": store.name},
+            )
+            await _after_connect(session, store, backfill=backfill, public_base_url=public_base_url)
+            return Connected(store, webhook_path(store), generated)
         store = Store(
             shop_id=shop_id,
             platform=platform,
@@ -263,17 +280,24 @@ async def connect_store(
                 "external_id": store.external_id,
             },
         )
-        if backfill:
-            await sync.schedule_backfill(session, store)
-        if public_base_url:
-            await enqueue(
-                session,
-                REGISTER_WEBHOOKS_JOB,
-                {"store_id": store.id, "public_base_url": public_base_url},
-                shop_id=shop_id,
-                dedupe_key=f"{REGISTER_WEBHOOKS_JOB}:{store.id}",
-            )
+        await _after_connect(session, store, backfill=backfill, public_base_url=public_base_url)
         return Connected(store, webhook_path(store), generated)
+
+
+async def _after_connect(
+    session: AsyncSession, store: Store, *, backfill: bool, public_base_url: str | None
+) -> None:
+    """Queue what a (re)connected store needs: the backfill (resuming a stopped one) and the webhook
+    subscription at the address the platform reaches storedesk at."""
+    if backfill:
+        await sync.schedule_backfill(session, store)
+    if public_base_url:
+        await enqueue(
+            session,
+            REGISTER_WEBHOOKS_JOB,
+            {"store_id": store.id, "public_base_url": public_base_url},
+            shop_id=store.shop_id,
+        )
 
 
 async def disconnect_store(session: AsyncSession, *, shop_id: int, actor: Actor, store_id: int) -> Store:
@@ -323,6 +347,7 @@ async def register_webhooks(
         state.update(status="manual", message=exc.message)
     except ConnectorError as exc:
         state.update(status="failed", message=exc.message)
+        await sync.pause_if_revoked(db, store_id, exc)
     else:
         working = bool(outcome.created or outcome.existing)
         state.update(
@@ -572,6 +597,8 @@ async def _run_action(
         store = await StoreRepository(session, shop_id).get_or_404(store_id)
         order.action_pending = None
         order.action_started_at = None
+        if isinstance(failure, AuthRejected):
+            await sync.pause_store(session, store, failure.message)
         if failure is not None:
             await record(
                 session,

@@ -35,9 +35,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storedesk.agents.models import Agent, Role
+from storedesk.agents.service import notify
 from storedesk.channels.models import InboundEvent
 from storedesk.commerce.connectors import registry
 from storedesk.commerce.connectors.protocol import (
+    AuthRejected,
     Connector,
     ConnectorError,
     CustomerChanged,
@@ -1450,6 +1453,7 @@ async def run_backfill(
             await finish("retrying", exc.message)
             raise
         await finish("failed", exc.message)
+        await pause_if_revoked(db, store_id, exc)
         return BackfillResult("failed", pages, items, error=exc.message)
     except BaseException:
         await finish("interrupted", "the backfill stopped unexpectedly; it resumes from its last page")
@@ -1466,6 +1470,47 @@ def _drop(ahead: asyncio.Future[Any] | None) -> None:
         ahead.cancel()
     elif ahead is not None and not ahead.cancelled():
         ahead.exception()  # retrieved: no "exception was never retrieved" warning
+
+
+# --- credentials the platform no longer accepts ----------------------------------------------------------------
+
+
+async def pause_store(session: AsyncSession, store: Store, reason: str) -> bool:
+    """The platform refuses the store's credentials (token revoked, app uninstalled): stop syncing and
+    acting on it and tell the shop's admins. The one write path for pausing; connecting the same store
+    again with working credentials resumes it. False when the store was not active."""
+    if store.status != "active":
+        return False
+    store.status = "paused"
+    store.last_error = reason
+    await record(
+        session,
+        shop_id=store.shop_id,
+        type="store.paused",
+        actor=SYSTEM,
+        data={"store_id": store.id, "platform": store.platform, "reason": reason},
+    )
+    admins = await session.execute(
+        select(Agent.id).where(Agent.shop_id == store.shop_id, Agent.role == Role.admin, Agent.is_active)
+    )
+    for (agent_id,) in admins.all():
+        await notify(
+            session,
+            shop_id=store.shop_id,
+            agent_id=int(agent_id),
+            kind="store_paused",
+            text=f"{store.name} is paused: {reason}. Connect it again with new credentials to resume syncing.",
+        )
+    return True
+
+
+async def pause_if_revoked(db: Database, store_id: int, exc: BaseException) -> None:
+    """Pause the store when ``exc`` says the platform no longer accepts its credentials."""
+    if isinstance(exc, AuthRejected):
+        async with db.transaction() as session:
+            store = await _lock_store(session, store_id)
+            if store is not None:
+                await pause_store(session, store, exc.message)
 
 
 # --- reconciliation -----------------------------------------------------------------------------------------
@@ -1556,6 +1601,7 @@ async def reconcile(
             store = await session.get(Store, store_id)
             if store is not None:
                 store.last_error = exc.message
+        await pause_if_revoked(db, store_id, exc)
         if exc.retryable:
             raise
         return ReconcileResult("failed", total, changed, since, exc.message)
