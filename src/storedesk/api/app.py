@@ -39,6 +39,7 @@ from storedesk.helpcenter import endpoints as helpcenter_api
 from storedesk.helpcenter import web as helpcenter_web
 from storedesk.jobs.endpoints import router as jobs_router
 from storedesk.jobs.runner import JobRunner
+from storedesk.kit import files
 from storedesk.kit.crypto import SecretBox
 from storedesk.realtime import PgListener
 from storedesk.returns import endpoints as returns_api
@@ -106,6 +107,7 @@ def configure_adapters(settings: Settings, db: Database) -> SecretBox:
     """Wire the adapters every process that runs jobs needs (the app and each ``storedesk worker``):
     credential decryption for delivery, the WhatsApp 24-hour window check, threaded email replies."""
     box = SecretBox(settings.secret_keys)
+    files.configure(settings.data_dir)
     conversation_tasks.configure(box)
     commerce_tasks.configure(box)
     survey_links.configure(settings.secret_keys, settings.base_url)

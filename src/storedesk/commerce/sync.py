@@ -968,42 +968,35 @@ async def record_data_request(
 async def redact_customer(
     session: AsyncSession, store: Store, item: PrivacyCustomerRedact, *, region: str | None
 ) -> int:
-    """Anonymise the customer's PII in the mirror (their orders of this store) and in our customer
-    record; remove their identities so nothing resolves to them any more."""
+    """Shopify ``customers/redact``: erase the customer through ``customers.service.redact`` (profile,
+    identities, their messages and orders) and anonymise the listed orders of this store even when no
+    storedesk customer matches. Returns how many of this store's orders were anonymised."""
     customer_id = await _find_customer(session, store, item.customer, region)
-    conditions: list[Any] = (
-        [Order.external_id.in_(list(item.order_external_ids))] if item.order_external_ids else []
-    )
-    if customer_id is not None:
-        conditions.append(Order.customer_id == customer_id)
     redacted = 0
-    if conditions:
+    if item.order_external_ids:
         result = await session.execute(
             update(Order)
-            .where(Order.shop_id == store.shop_id, Order.store_id == store.id, or_(*conditions))
+            .where(
+                Order.shop_id == store.shop_id,
+                Order.store_id == store.id,
+                Order.external_id.in_(list(item.order_external_ids)),
+            )
             .values(email=None, phone=None, shipping_address=null(), billing_address=null(), note=None)
         )
         redacted = int(getattr(result, "rowcount", 0) or 0)
-    if customer_id is not None:
-        await session.execute(
-            update(Customer)
-            .where(Customer.shop_id == store.shop_id, Customer.id == customer_id)
-            .values(name=None, email=None, phone=None, address=null(), note=None)
-        )
-        await session.execute(
-            delete(CustomerIdentity).where(
-                CustomerIdentity.shop_id == store.shop_id, CustomerIdentity.customer_id == customer_id
-            )
-        )
-    await record(
+    where = {"store_id": store.id, "platform": store.platform, "orders_redacted": redacted}
+    if customer_id is None:
+        await record(session, shop_id=store.shop_id, type="customer.redacted", actor=SYSTEM, data=where)
+        return redacted
+    erased = await customers.redact(
         session,
         shop_id=store.shop_id,
-        type="customer.redacted",
         actor=SYSTEM,
         customer_id=customer_id,
-        data={"store_id": store.id, "platform": store.platform, "orders_redacted": redacted},
+        reason=f"{store.platform} customers/redact",
+        extra=where,
     )
-    return redacted
+    return max(redacted, erased.orders)
 
 
 async def redact_shop(session: AsyncSession, store: Store) -> None:

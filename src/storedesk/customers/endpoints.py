@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from storedesk.api.deps import AgentAuth, Auth, Session
+from storedesk.api.deps import AdminAuth, AgentAuth, Auth, Session
 from storedesk.api.params import IdPath
 from storedesk.commerce.repository import OrderRepository
 from storedesk.commerce.schemas import OrderSummaryOut
@@ -20,7 +20,10 @@ from storedesk.customers.schemas import (
     IdentityCreate,
     IdentityOut,
     MergeIn,
+    RedactIn,
+    RedactionOut,
 )
+from storedesk.kit.errors import ValidationFailed
 from storedesk.kit.pagination import decode_cursor, encode_cursor
 from storedesk.kit.schemas import Page
 from storedesk.shops.service import get_shop
@@ -123,6 +126,25 @@ async def merge_customers(
     )
     await session.flush()
     return (await _out(CustomerRepository(session, ctx.shop_id), [survivor]))[0]
+
+
+@router.post(
+    "/{customer_id}/redact",
+    response_model=RedactionOut,
+    summary="Erase the customer's personal data (admin; cannot be undone)",
+)
+async def redact_customer(
+    customer_id: IdPath, body: RedactIn, ctx: AdminAuth, session: Session
+) -> RedactionOut:
+    if not body.confirm:
+        raise ValidationFailed(
+            "erasing a customer's personal data cannot be undone: send confirm: true",
+            details={"field": "confirm"},
+        )
+    result = await service.redact(
+        session, shop_id=ctx.shop_id, actor=ctx.actor, customer_id=customer_id, reason=body.reason
+    )
+    return RedactionOut.model_validate(result, from_attributes=True)
 
 
 @router.post("/{customer_id}/unmerge", response_model=CustomerOut, summary="Undo a merge (within 7 days)")

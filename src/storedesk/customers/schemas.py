@@ -58,3 +58,18 @@ class MergeIn(In):
     merge_customer_id: int = Field(
         description="this customer is merged into the one in the path", ge=1, le=2**63 - 1
     )
+
+
+class RedactIn(In):
+    confirm: bool = Field(default=False, description="must be true: erasure cannot be undone")
+    reason: str = Field(
+        min_length=3, max_length=500, description="why, e.g. 'GDPR request by email of 3 May'"
+    )
+
+
+class RedactionOut(Out):
+    customer_id: int
+    messages: int = Field(description="messages by the customer whose text and files were erased")
+    attachments: int
+    orders: int = Field(description="orders whose contact data and addresses were erased")
+    inbound_events: int = Field(description="raw provider payloads deleted")

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storedesk.channels.models import ChatSession, InboundEvent
 from storedesk.commerce.models import Order, Return
-from storedesk.conversations.models import Conversation
+from storedesk.conversations.models import Attachment, AuthorType, Conversation, Message
 from storedesk.customers.identity import normalise
 from storedesk.customers.models import Customer, CustomerIdentity, IdentityKind
 from storedesk.customers.repository import CustomerRepository
+from storedesk.db.session import after_commit
 from storedesk.events.models import Event
 from storedesk.events.service import record
+from storedesk.kit import files
 from storedesk.kit.actor import Actor
 from storedesk.kit.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from storedesk.kit.time import utcnow
@@ -345,3 +349,132 @@ async def resolve_by_identities(
 async def lock_customer(session: AsyncSession, *, shop_id: int, customer_id: int) -> Customer:
     """Serialise work on one customer (threading two deliveries of a new customer into one conversation)."""
     return await CustomerRepository(session, shop_id).get_for_update(customer_id)
+
+
+@dataclass(frozen=True)
+class Redaction:
+    customer_id: int
+    messages: int
+    attachments: int
+    orders: int
+    inbound_events: int
+
+
+async def redact(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    actor: Actor,
+    customer_id: int,
+    reason: str,
+    extra: dict[str, Any] | None = None,
+) -> Redaction:
+    """Erase a customer's personal data (a GDPR erasure request, Shopify ``customers/redact``): their
+    profile and identities, the text, HTML and files of every message they wrote (and the raw provider
+    payloads those came in), the subjects of their conversations, the contact data and addresses of their
+    orders, their chat sessions' details. What stays: that the conversations, messages and orders existed,
+    with their times, statuses, amounts and the agents' own replies (for the KPIs and the books). The one
+    write path for erasure; records ``customer.redacted`` with the counts."""
+    customer = await CustomerRepository(session, shop_id).get_or_404(customer_id)
+    conversation_ids = select(Conversation.id).where(
+        Conversation.shop_id == shop_id, Conversation.customer_id == customer.id
+    )
+    rows = (
+        await session.execute(
+            select(Message.id, Message.channel_id, Message.provider_message_id).where(
+                Message.shop_id == shop_id,
+                Message.conversation_id.in_(conversation_ids),
+                Message.author_type == AuthorType.customer,
+            )
+        )
+    ).all()
+    message_ids = [r.id for r in rows]
+    keys: set[str] = set()
+    attachments = 0
+    events = 0
+    if message_ids:
+        keys = set(
+            (
+                await session.execute(
+                    select(Attachment.storage_key).where(
+                        Attachment.shop_id == shop_id, Attachment.message_id.in_(message_ids)
+                    )
+                )
+            ).scalars()
+        )
+        deleted = await session.execute(
+            delete(Attachment).where(Attachment.shop_id == shop_id, Attachment.message_id.in_(message_ids))
+        )
+        attachments = int(getattr(deleted, "rowcount", 0) or 0)
+        await session.execute(
+            update(Message)
+            .where(Message.shop_id == shop_id, Message.id.in_(message_ids))
+            .values(text="", html=None, attachments=[], meta={"redacted": True})
+        )
+        from storedesk.channels.ingest import event_key  # the ingest path imports this module
+
+        raw = [event_key(r.channel_id, r.provider_message_id) for r in rows if r.provider_message_id]
+        if raw:
+            gone = await session.execute(
+                delete(InboundEvent).where(InboundEvent.shop_id == shop_id, InboundEvent.dedupe_key.in_(raw))
+            )
+            events = int(getattr(gone, "rowcount", 0) or 0)
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.shop_id == shop_id, Conversation.customer_id == customer.id)
+        .values(subject=None)
+    )
+    orders = await session.execute(
+        update(Order)
+        .where(Order.shop_id == shop_id, Order.customer_id == customer.id)
+        .values(email=None, phone=None, shipping_address=null(), billing_address=null(), note=None)
+    )
+    await session.execute(
+        update(ChatSession)
+        .where(ChatSession.shop_id == shop_id, ChatSession.customer_id == customer.id)
+        .values(name=None, email=None, order_number=None)
+    )
+    await session.execute(
+        delete(CustomerIdentity).where(
+            CustomerIdentity.shop_id == shop_id, CustomerIdentity.customer_id == customer.id
+        )
+    )
+    customer.name = customer.email = customer.phone = customer.note = None
+    customer.address = None
+    customer.consents = {}
+    customer.segments = []
+    result = Redaction(
+        customer.id, len(message_ids), attachments, int(getattr(orders, "rowcount", 0) or 0), events
+    )
+    await record(
+        session,
+        shop_id=shop_id,
+        type="customer.redacted",
+        actor=actor,
+        customer_id=customer.id,
+        data={
+            "reason": reason,
+            "messages": result.messages,
+            "attachments": result.attachments,
+            "orders": result.orders,
+            "inbound_events": result.inbound_events,
+            **(extra or {}),
+        },
+    )
+    if keys:
+        await session.flush()
+        still_used = set(
+            (
+                await session.execute(
+                    select(Attachment.storage_key).where(Attachment.storage_key.in_(sorted(keys)))
+                )
+            ).scalars()
+        )
+        orphans = sorted(keys - still_used)
+        if orphans:
+
+            def _remove_files() -> None:
+                files.remove(orphans)
+
+            after_commit(session, _remove_files)
+    return result
