@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     log_level: str = "info"
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:6379/0 — rate limits counted once for every API process (default: per process)",
+    )
 
     @property
     def resolved_database_url(self) -> str:

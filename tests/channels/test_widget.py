@@ -218,7 +218,10 @@ async def test_presence_and_offline_form(client: httpx.AsyncClient, db: Database
     async with db.sessionmaker() as session:
         shop = await session.get(Shop, shop_a.id)
         assert shop is not None
-        assert await service.agents_online(session, shop, now=sunday + timedelta(days=7)) is False
+        # a Sunday after today (no business hours), long after the last use of the session
+        today = utcnow()
+        later_sunday = (today + timedelta(days=(6 - today.weekday()) % 7 or 7)).replace(hour=10, minute=0)
+        assert await service.agents_online(session, shop, now=later_sunday) is False
 
     r = await client.post(
         "/widget/shop-a/offline",

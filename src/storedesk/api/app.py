@@ -39,7 +39,7 @@ from storedesk.helpcenter import endpoints as helpcenter_api
 from storedesk.helpcenter import web as helpcenter_web
 from storedesk.jobs.endpoints import router as jobs_router
 from storedesk.jobs.runner import JobRunner
-from storedesk.kit import files
+from storedesk.kit import files, ratelimit
 from storedesk.kit.crypto import SecretBox
 from storedesk.realtime import PgListener
 from storedesk.returns import endpoints as returns_api
@@ -108,6 +108,7 @@ def configure_adapters(settings: Settings, db: Database) -> SecretBox:
     credential decryption for delivery, the WhatsApp 24-hour window check, threaded email replies."""
     box = SecretBox(settings.secret_keys)
     files.configure(settings.data_dir)
+    ratelimit.configure(settings.redis_url)
     conversation_tasks.configure(box)
     commerce_tasks.configure(box)
     survey_links.configure(settings.secret_keys, settings.base_url)

@@ -29,7 +29,7 @@ router = APIRouter(tags=["contact form"])
 
 HONEYPOT = "website"
 MAX_TEXT = 10_000
-form_limit = RateLimit("5/minute")
+form_limit = RateLimit("5/minute", "webform.submit")
 
 THANKS = """<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Thank you</title><body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">

@@ -1,48 +1,21 @@
-"""Rate limits of the public self-service pages (per process, ``limits`` moving windows).
-
-Several API processes each keep their own counts, so the effective limit is N × the configured one;
-that is enough to make guessing order number + email pairs impractical (see docs/tracking.md).
-"""
+"""Rate limits of the public self-service pages (``storedesk.kit.ratelimit``: per process by default,
+shared by every API process when ``STOREDESK_REDIS_URL`` is set; see docs/tracking.md)."""
 
 from __future__ import annotations
 
-import time
-
 from fastapi import Request
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
-from storedesk.kit.errors import TooManyRequests
-
-
-class RateLimit:
-    def __init__(self, spec: str) -> None:
-        self.item = parse(spec)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def hit(self, *keys: str) -> bool:
-        return bool(self.limiter.hit(self.item, *keys))
-
-    def check(self, *keys: str) -> None:
-        if not self.hit(*keys):
-            stats = self.limiter.get_window_stats(self.item, *keys)
-            retry = max(1, int(stats.reset_time - time.time()) + 1)
-            raise TooManyRequests("too many requests; try again shortly", details={"retry_after": retry})
-
-    def reset(self) -> None:
-        self.limiter.storage.reset()
-
+from storedesk.kit.ratelimit import RateLimit
 
 # order lookups (tracking page and returns portal share them): per client address and per order number
-lookup_per_ip = RateLimit("10/minute")
-lookup_per_ip_hour = RateLimit("60/hour")
-lookup_per_order = RateLimit("8/15minutes")
+lookup_per_ip = RateLimit("10/minute", "lookup.ip")
+lookup_per_ip_hour = RateLimit("60/hour", "lookup.ip_hour")
+lookup_per_order = RateLimit("8/15minutes", "lookup.order")
 # help center
-feedback_per_ip = RateLimit("20/hour")
-suggest_per_ip = RateLimit("120/minute")
+feedback_per_ip = RateLimit("20/hour", "helpcenter.feedback")
+suggest_per_ip = RateLimit("120/minute", "helpcenter.suggest")
 # returns portal writes
-return_per_ip = RateLimit("20/hour")
+return_per_ip = RateLimit("20/hour", "returns.create")
 
 ALL = (lookup_per_ip, lookup_per_ip_hour, lookup_per_order, feedback_per_ip, suggest_per_ip, return_per_ip)
 

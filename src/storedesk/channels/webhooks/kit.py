@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.channels.models import Channel, ChannelKind
 from storedesk.channels.service import credentials
 from storedesk.kit.crypto import SecretBox
-from storedesk.kit.errors import TooManyRequests
+from storedesk.kit.ratelimit import RateLimit
+
+__all__ = ["RateLimit", "channel_secrets", "channels_by_external_id", "client_ip", "routed_channels"]
 
 
 async def channels_by_external_id(
@@ -106,20 +105,3 @@ def channel_secrets(request: Request, channel: Channel) -> dict[str, Any]:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-class RateLimit:
-    """A per-process moving-window limit (``limits``). Several API processes each keep their own count."""
-
-    def __init__(self, spec: str) -> None:
-        self.item = parse(spec)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def check(self, *keys: str) -> None:
-        if not self.limiter.hit(self.item, *keys):
-            stats = self.limiter.get_window_stats(self.item, *keys)
-            retry = max(1, int(stats.reset_time - time.time()) + 1)
-            raise TooManyRequests("too many requests; try again shortly", details={"retry_after": retry})
-
-    def reset(self) -> None:
-        self.limiter.storage.reset()
