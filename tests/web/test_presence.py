@@ -14,6 +14,7 @@ import pytest
 from storedesk.api.app import create_app
 from storedesk.config import Settings
 from storedesk.db.session import Database
+from storedesk.realtime import broker
 from storedesk.web.presence import presence
 from tests.conftest import TEST_SECRET, ShopWorld
 from tests.servers import free_port
@@ -136,3 +137,39 @@ async def test_an_agent_on_another_process_is_seen(
     finally:
         other.terminate()
         await asyncio.wait_for(other.wait(), timeout=15)
+
+
+async def test_typing_in_the_agent_ui_reaches_the_chat_widget(
+    settings: Settings, db: Database, shop_a: ShopWorld
+) -> None:
+    """The widget shows "Support is typing…" from the same broker events the agent UI's composer causes."""
+    seeded = await seed_conversation(db, shop_a.id, shop_a.customer_id, shop_a.channel_id)
+    cid = seeded.conversation_id
+    app = create_app(settings, db=db, run_jobs=False)
+    async with app.router.lifespan_context(app):
+        queue = broker.subscribe(shop_a.id)
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as agent:
+                csrf = await login(agent, "agent@shop-a.test")
+                seen: list[tuple[str, bool]] = []
+                for state in ("viewing", "typing", "typing", "viewing"):
+                    r = await agent.post(f"/app/c/{cid}/presence", data={"csrf_token": csrf, "state": state})
+                    assert r.status_code == 204
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline and len(seen) < 2:
+                    try:
+                        event = await asyncio.wait_for(queue.get(), 0.5)
+                    except TimeoutError:
+                        continue
+                    if event["type"] == "typing":
+                        assert (event["actor"], event["agent_id"], event["conversation_id"]) == (
+                            "agent",
+                            shop_a.agent_ids["agent"],
+                            cid,
+                        )
+                        seen.append((event["type"], event["typing"]))
+                # one start and one stop, not one event per keystroke beat
+                assert seen == [("typing", True), ("typing", False)]
+        finally:
+            broker.unsubscribe(shop_a.id, queue)

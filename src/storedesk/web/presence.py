@@ -77,10 +77,25 @@ class Presence:
             seen = room.setdefault(agent_id, Seen(until=now + VIEW_TTL))
             seen.until = now + VIEW_TTL
             seen.typing_until = now + TYPING_TTL if state == "typing" else 0.0
-        if self.snapshot(shop_id, conversation_id) != before:
+        after = self.snapshot(shop_id, conversation_id)
+        if after != before:
             broker.publish(
                 shop_id,
                 {"type": "presence.changed", "conversation_id": conversation_id, "customer_id": None},
+            )
+        typing = after.get(agent_id, False)
+        if typing != before.get(agent_id, False):
+            # the customer's chat widget shows "Support is typing…" while an agent writes a reply
+            broker.publish(
+                shop_id,
+                {
+                    "type": "typing",
+                    "conversation_id": conversation_id,
+                    "customer_id": None,
+                    "actor": "agent",
+                    "agent_id": agent_id,
+                    "typing": typing,
+                },
             )
 
 

@@ -34,7 +34,7 @@ from storedesk.kit.crypto import constant_time_equals
 from storedesk.kit.errors import InvalidTransition, NotFound, Unauthenticated
 from storedesk.kit.schemas import In, Out
 from storedesk.kit.time import utcnow
-from storedesk.realtime import broker
+from storedesk.realtime import publish_after_commit
 
 router = APIRouter(prefix="/api/v1", responses=COMMON_RESPONSES)
 
@@ -298,7 +298,9 @@ class TypingIn(In):
 )
 async def agent_typing(conversation_id: int, body: TypingIn, ctx: AgentAuth, session: Session) -> None:
     conversation = await ConversationRepository(session, ctx.shop_id).get_or_404(conversation_id)
-    broker.publish(
+    # after commit, and through NOTIFY on PostgreSQL: the widget may be connected to another API process
+    publish_after_commit(
+        session,
         ctx.shop_id,
         {
             "type": "typing",
