@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -23,10 +24,14 @@ from storedesk.channels.models import ChatSession
 from storedesk.channels.webhooks.kit import RateLimit, client_ip
 from storedesk.channels.widget import service
 from storedesk.db.session import Database
-from storedesk.kit.errors import Forbidden, StoredeskError
+from storedesk.helpcenter.text import LANGUAGES
+from storedesk.kit.errors import Forbidden, StoredeskError, TooManyRequests
 from storedesk.kit.schemas import In
 from storedesk.realtime import broker
 from storedesk.shops.service import get_shop_by_slug
+from storedesk.tracking import limits as tracking_limits
+from storedesk.tracking import service as tracking_service
+from storedesk.tracking.links import LinkSigner
 
 router = APIRouter(tags=["chat widget"])
 
@@ -127,6 +132,11 @@ class MessageIn(TokenIn):
     page_url: str | None = Field(default=None, max_length=2000)
 
 
+class TrackIn(TokenIn):
+    tz: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=8)
+
+
 class TypingIn(TokenIn):
     typing: bool = True
 
@@ -212,6 +222,7 @@ async def start(slug: str, body: SessionIn, request: Request, session: Session) 
         allowed,
         {
             "token": who.token,
+            "visitor_id": who.chat.visitor_id,
             "conversation_id": who.chat.conversation_id,
             "shop": who.shop.name,
             "online": await service.agents_online(session, who.shop),
@@ -349,6 +360,39 @@ async def download(
             **_cors_headers(request, _allowed(who.channel.settings)),
         },
     )
+
+
+@router.post("/widget/{slug}/track", summary="The order tracking page for the widget's panel")
+async def track(slug: str, body: TrackIn, request: Request, session: Session) -> JSONResponse:
+    """Where the widget's "Track my order" opens: for a visitor who identified with an email address and
+    an order number that belong together, the signed tracking page; otherwise the tracking form. The
+    lookup counts against the tracking page's limits and a mismatch answers exactly like the form does
+    (nothing tells whether the order number exists)."""
+    who = await service.visitor(
+        session, slug=slug, box=request.app.state.box, secret_keys=_secrets(request), token=body.token
+    )
+    allowed = _allowed(who.channel.settings)
+    _check_origin(request, allowed)
+    language = body.language if body.language in LANGUAGES else None
+    query = {"embed": "1", **({"lang": language} if language else {})}
+    url = f"/track/{who.shop.slug}?{urlencode(query)}"
+    found = False
+    if who.chat.email and who.chat.order_number:
+        number = tracking_service.normalise_number(who.chat.order_number)
+        if not tracking_limits.lookup_allowed(request, who.shop.id, number):
+            raise TooManyRequests("too many attempts; try again shortly", details={"retry_after": 60})
+        order = await tracking_service.find_order(
+            session, shop_id=who.shop.id, number=who.chat.order_number, email=who.chat.email
+        )
+        if order is not None:
+            found = True
+            path = tracking_service.tracking_path(
+                LinkSigner(_secrets(request)), who.shop.slug, who.shop.id, order.id
+            )
+            if body.tz:
+                query["tz"] = body.tz
+            url = f"{path}?{urlencode(query)}"
+    return _json(request, allowed, {"url": url, "signed": found})
 
 
 @router.post("/widget/{slug}/typing", status_code=204, summary="The visitor is typing (shown to agents)")
