@@ -10,11 +10,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,6 +35,7 @@ from storedesk.db.session import Database
 from storedesk.kit.actor import SYSTEM
 from storedesk.kit.crypto import SecretBox
 from tests.conftest import TEST_SECRET, ShopWorld
+from tests.servers import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -186,6 +191,29 @@ def provider_server() -> Iterator[FakeProvider]:
 def provider(provider_server: FakeProvider) -> FakeProvider:
     provider_server.reset()
     return provider_server
+
+
+class Capture:
+    """An SMTP sink (aiosmtpd handler) keeping every mail it accepts."""
+
+    def __init__(self) -> None:
+        self.mails: list[tuple[str, list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        msg = BytesParser(policy=default).parsebytes(envelope.original_content or envelope.content)
+        self.mails.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+
+@pytest.fixture
+def relay() -> Iterator[tuple[Capture, int]]:
+    """A real SMTP relay on a loopback port (aiosmtpd) that records what storedesk sends."""
+    capture = Capture()
+    port = free_port()
+    controller = Controller(capture, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield capture, port
+    controller.stop()
 
 
 @pytest.fixture(autouse=True)
