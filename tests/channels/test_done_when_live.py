@@ -7,7 +7,9 @@ and email sit in one timeline."""
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import smtplib
 import time
@@ -32,6 +34,7 @@ from storedesk.shops.models import Shop
 from tests.channels.conftest import Capture, FakeProvider, add_channel, fixture_bytes, meta_signature
 from tests.conftest import TEST_SECRET, ShopWorld, make_shop
 from tests.servers import free_port, serve_in_thread
+from tests.web.helpers import login
 
 pytestmark = pytest.mark.anyio
 
@@ -262,6 +265,24 @@ async def test_every_channel_into_one_inbox_and_back_out(
 
                 await _until(all_sent, "every reply sent")
                 await expect(page.locator(".sd-agent p")).to_have_text("Reply on chat")
+
+                # the agent's view: the chat's page with the whole customer timeline (every channel)
+                async with httpx.AsyncClient(base_url=desk.url, timeout=10) as web:
+                    await login(web, "agent@demo.test")
+                    view = await web.get(f"/app/c/{by_kind['chat']['id']}?scope=customer")
+                assert view.status_code == 200
+                timeline = [
+                    (kind, html.unescape(text))
+                    for kind, text in re.findall(
+                        r'<span class="chan chan-(\w+)".*?<p class="pre">(.*?)</p>', view.text, re.S
+                    )
+                ]
+                assert sorted(timeline) == sorted(
+                    [(kind, text) for kind, msgs in texts.items() for _, text in msgs]
+                    + [(kind, f"Reply on {kind}") for kind in by_kind]
+                )
+                separators = set(re.findall(r'<div class="conv-sep"><a href="/app/c/(\d+)">', view.text))
+                assert separators == {str(c["id"]) for c in conversations}
             finally:
                 await browser.close()
 
