@@ -254,3 +254,34 @@ def test_customer_helps_herself_and_the_agent_sees_it(world: World, browser: Any
         "Ihre Rücksendung R100235-1 zur Bestellung 100235 ist bereit."
     )
     agent.close()
+
+
+def test_widget_suggestions_fall_back_across_languages(world: World, browser: Any) -> None:
+    """A Hungarian visitor: the help center has the sizing article in English and German only; the widget
+    says which language the suggestion is in and opens it with the portal's notice."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="hu-HU", timezone_id="Europe/Budapest")
+    page = context.new_page()
+    page.goto(f"{world.url}/demo/store?shop=nordlys")
+    expect(page.locator("#storedesk-widget[data-ready='1']")).to_be_attached(timeout=15_000)
+    page.locator(".sd-launcher").click()
+    expect(page.locator(".sd-title")).to_have_text("Írjon nekünk")
+    page.locator("input[name=email]").fill("anna@example.hu")
+    page.locator(".sd-primary").click()
+    page.locator(".sd-input").press_sequentially("méret", delay=30)
+    first = page.locator(".sd-article").first
+    expect(first.locator(".sd-article-title")).to_have_text("Size guide", timeout=10_000)
+    expect(first.locator(".sd-lang")).to_have_text("Nyelv: angol")
+    expect(page.locator(".sd-suggest-title")).to_have_text("Ezek a cikkek segíthetnek")
+    first.click()
+    frame = page.frame_locator(".sd-frame")
+    expect(frame.locator("h1")).to_have_text("Size guide")
+    expect(frame.locator("article")).to_have_attribute("lang", "en")
+    expect(frame.locator("article .notice").first).to_have_attribute("lang", "hu")
+    # typing on after the suggestions were shown and sending the message hides them
+    page.locator(".sd-back").click()
+    page.locator(".sd-input").press("Enter")
+    expect(page.locator(".sd-visitor:not(.sd-pending)")).to_have_text("méret")
+    expect(page.locator(".sd-suggest")).to_have_count(0)
+    context.close()
