@@ -179,3 +179,22 @@ async def test_track_lookups_share_the_tracking_page_limits(
     assert statuses == [200] * 8 + [429]
     r = await client.post("/track/shop-a", data={"number": "100234", "email": "lena@example.de"})
     assert r.status_code == 429
+
+
+async def test_track_is_scoped_to_the_widgets_shop(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, shop_b: ShopWorld
+) -> None:
+    seeded_b = await seed_order(db, shop_b.id, number="200777", email="ole@example.no")
+    s = await _session(client, "shop-a")
+    # shop B's order, asked for through shop A's widget: the neutral form, nothing signed
+    await client.post(
+        "/widget/shop-a/identify",
+        json={"token": s["token"], "email": seeded_b.email, "order_number": "200777"},
+    )
+    r = await client.post("/widget/shop-a/track", json={"token": s["token"], "language": "en"})
+    assert r.json() == {"url": "/track/shop-a?embed=1&lang=en", "signed": False}
+    # shop A's visitor token is no key to shop B's widget
+    await _session(client, "shop-b")
+    r = await client.post("/widget/shop-b/track", json={"token": s["token"]})
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthenticated"
