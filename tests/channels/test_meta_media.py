@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from storedesk.channels.models import ChannelKind
 from storedesk.db.session import Database
+from storedesk.events.models import Event
 from storedesk.jobs.models import Job
 from storedesk.kit.time import utcnow
 from tests.channels.conftest import FakeProvider, add_channel, fixture_bytes, meta_signature
@@ -65,6 +66,14 @@ async def media_jobs(db: Database) -> list[tuple[str, int]]:
         return [(str(s), int(a)) for s, a in rows.all()]
 
 
+async def media_events(db: Database) -> list[dict[str, Any]]:
+    async with db.sessionmaker() as session:
+        rows = await session.execute(
+            select(Event.data).where(Event.type == "message.media_fetched").order_by(Event.id)
+        )
+        return [dict(d) for d in rows.scalars()]
+
+
 async def test_whatsapp_image_is_downloaded_and_attached(
     client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, provider: FakeProvider, run_jobs
 ) -> None:
@@ -97,6 +106,9 @@ async def test_whatsapp_image_is_downloaded_and_attached(
     ]
     assert await count_rows(db, "attachments") == 1
     assert await media_jobs(db) == [("done", 1)]
+    assert await media_events(db) == [
+        {"message_id": msg["id"], "stored": [0], "unavailable": [], "retrying": False}
+    ]
     # another shop's agent cannot read it
     other = await client.get(f"/api/v1/attachments/{entry['attachment_id']}/content")
     assert other.status_code == 401
@@ -143,6 +155,10 @@ async def test_a_failed_download_shows_unavailable_and_is_retried(
         False,
     )
     assert await media_jobs(db) == [("done", 2)]
+    assert await media_events(db) == [
+        {"message_id": msg["id"], "stored": [], "unavailable": [0], "retrying": True},
+        {"message_id": msg["id"], "stored": [0], "unavailable": [], "retrying": False},
+    ]
 
 
 async def test_unknown_media_is_final(

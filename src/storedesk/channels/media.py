@@ -30,7 +30,9 @@ from storedesk.channels.models import Channel
 from storedesk.channels.repository import ChannelRepository
 from storedesk.conversations.models import Attachment, Message
 from storedesk.conversations.repository import MessageRepository
+from storedesk.events import service as events
 from storedesk.jobs.registry import JobContext, enqueue, job
+from storedesk.kit.actor import SYSTEM
 from storedesk.kit.crypto import SecretBox
 
 log = logging.getLogger("storedesk.channels.media")
@@ -240,6 +242,20 @@ async def record_outcomes(
             entry.update(media=UNAVAILABLE, error=outcome.error or "media unavailable", retry=outcome.retry)
     message.attachments = entries
     await session.flush()
+    # the timeline entry for the agent UI (live refresh) and the audit trail
+    await events.record(
+        session,
+        shop_id=shop_id,
+        type="message.media_fetched",
+        actor=SYSTEM,
+        conversation_id=message.conversation_id,
+        data={
+            "message_id": message.id,
+            "stored": [o.index for o in outcomes if o.stored is not None],
+            "unavailable": [o.index for o in outcomes if o.stored is None],
+            "retrying": any(o.retry for o in outcomes),
+        },
+    )
     return message
 
 
