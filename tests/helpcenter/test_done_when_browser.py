@@ -176,6 +176,8 @@ def test_customer_helps_herself_and_the_agent_sees_it(world: World, browser: Any
     tracking = page.frame_locator(".sd-frame")
     expect(tracking.locator("h1")).to_have_text("Bestellung 100234")
     expect(tracking.locator("[data-late]")).to_contain_text("Ihr Paket ist verspätet.")
+    expect(tracking.locator(".timeline li strong").first).to_have_text("Unterwegs")
+    expect(tracking.locator(".muted.small").last).to_have_text("Zeiten in Ihrer Zeitzone (Europe/Berlin).")
     page.screenshot(path=str(SCREENSHOTS / "widget-tracking.png"))
     page.locator(".sd-back").click()
     page.locator(".sd-close").click()
