@@ -368,6 +368,7 @@ async def track(slug: str, body: TrackIn, request: Request, session: Session) ->
     an order number that belong together, the signed tracking page; otherwise the tracking form. The
     lookup counts against the tracking page's limits and a mismatch answers exactly like the form does
     (nothing tells whether the order number exists)."""
+    ip_limit.check(client_ip(request))
     who = await service.visitor(
         session, slug=slug, box=request.app.state.box, secret_keys=_secrets(request), token=body.token
     )
