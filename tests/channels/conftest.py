@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,6 +36,7 @@ from storedesk.db.session import Database
 from storedesk.kit.actor import SYSTEM
 from storedesk.kit.crypto import SecretBox
 from tests.conftest import TEST_SECRET, ShopWorld
+from tests.servers import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -66,11 +72,16 @@ class FakeProvider:
     requests: list[Recorded] = field(default_factory=list)
     queue: list[tuple[int, Any, float]] = field(default_factory=list)
     counter: int = 0
+    # Graph API media: id → (bytes, mime type); the next N downloads answer 500
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    media_failures: int = 0
 
     def reset(self) -> None:
         self.requests.clear()
         self.queue.clear()
         self.counter = 0
+        self.media.clear()
+        self.media_failures = 0
 
     def respond(self, status: int, body: Any, delay: float = 0.0) -> None:
         self.queue.append((status, body, delay))
@@ -138,8 +149,68 @@ def _provider_app(state: FakeProvider) -> Starlette:
             201,
         )
 
+    def _bearer_ok(request: Request) -> bool:
+        return request.headers.get("authorization", "").startswith("Bearer EAAG")
+
+    async def graph_media(request: Request) -> Response:
+        """``GET /{version}/{media-id}`` as the Cloud API documents it: where to download the media."""
+        state.requests.append(Recorded(request.method, request.url.path, dict(request.headers), b""))
+        if not _bearer_ok(request):
+            return JSONResponse(
+                {"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}},
+                401,
+            )
+        media_id = request.path_params["media_id"]
+        if media_id not in state.media:
+            return JSONResponse(
+                {
+                    "error": {
+                        "message": f"Unsupported get request. Object with ID '{media_id}' does not exist",
+                        "type": "GraphMethodException",
+                        "code": 100,
+                        "error_subcode": 33,
+                    }
+                },
+                400,
+            )
+        data, mime = state.media[media_id]
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{state.base_url}/whatsapp_business/attachments/?mid={media_id}&ext=1749416383",
+                "mime_type": mime,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "file_size": str(len(data)),
+                "id": media_id,
+            }
+        )
+
+    async def media_download(request: Request) -> Response:
+        """The media URL (lookaside): the bytes, only with the bearer token."""
+        state.requests.append(Recorded(request.method, request.url.path, dict(request.headers), b""))
+        if not _bearer_ok(request):
+            return Response(b"", 401)
+        if state.media_failures:
+            state.media_failures -= 1
+            return JSONResponse({"error": {"message": "Service temporarily unavailable", "code": 2}}, 500)
+        found = state.media.get(request.query_params.get("mid", ""))
+        if found is None:
+            return Response(b"", 404)
+        return Response(found[0], media_type=found[1])
+
+    async def cdn(request: Request) -> Response:
+        """A Messenger/Instagram CDN link: public, no token."""
+        state.requests.append(Recorded(request.method, request.url.path, dict(request.headers), b""))
+        found = state.media.get(request.query_params.get("asset_id", ""))
+        if found is None:
+            return Response(b"", 404)
+        return Response(found[0], media_type=found[1])
+
     return Starlette(
         routes=[
+            Route("/whatsapp_business/attachments/", media_download, methods=["GET"]),
+            Route("/ig_messaging_cdn/", cdn, methods=["GET"]),
+            Route("/{version}/{media_id}", graph_media, methods=["GET"]),
             Route("/{version}/{phone_number_id}/messages", graph_messages, methods=["POST"]),
             Route("/{version}/me/messages", graph_messages, methods=["POST"]),
             Route("/2010-04-01/Accounts/{sid}/Messages.json", twilio_messages, methods=["POST"]),
@@ -186,6 +257,29 @@ def provider_server() -> Iterator[FakeProvider]:
 def provider(provider_server: FakeProvider) -> FakeProvider:
     provider_server.reset()
     return provider_server
+
+
+class Capture:
+    """An SMTP sink (aiosmtpd handler) keeping every mail it accepts."""
+
+    def __init__(self) -> None:
+        self.mails: list[tuple[str, list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        msg = BytesParser(policy=default).parsebytes(envelope.original_content or envelope.content)
+        self.mails.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+
+@pytest.fixture
+def relay() -> Iterator[tuple[Capture, int]]:
+    """A real SMTP relay on a loopback port (aiosmtpd) that records what storedesk sends."""
+    capture = Capture()
+    port = free_port()
+    controller = Controller(capture, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield capture, port
+    controller.stop()
 
 
 @pytest.fixture(autouse=True)

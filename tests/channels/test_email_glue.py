@@ -6,14 +6,11 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import default
 from types import SimpleNamespace
 
 import aiosmtplib
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from storedesk.channels import email_glue
 from storedesk.channels.email_glue import EmailSender
@@ -33,26 +30,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-class Capture:
-    def __init__(self) -> None:
-        self.mails: list[tuple[str, list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        msg = BytesParser(policy=default).parsebytes(envelope.original_content or envelope.content)
-        self.mails.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
-        return "250 OK"
-
-
-@pytest.fixture
-def relay() -> Iterator[tuple[Capture, int]]:
-    capture = Capture()
-    port = free_port()
-    controller = Controller(capture, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield capture, port
-    controller.stop()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 
 from storedesk.channels.models import ChannelKind
 from storedesk.db.session import Database
+from storedesk.jobs.runner import JobRunner
 from tests.channels.conftest import FakeProvider, add_channel, fixture_bytes, meta_signature, sqlite_only
 from tests.conftest import ShopWorld, count_rows
 
@@ -134,8 +135,8 @@ async def test_instagram_dm_with_attachment(
     )
     r = await client.post("/webhooks/instagram", content=body, headers=meta_signature(body, SECRET))
     assert r.status_code == 200
-    # the wrong object for the channel kind routes nowhere
-    assert await run_jobs() == 1
+    # one round: the ingest job only (the media download it enqueues is tests/channels/test_meta_media.py)
+    assert await JobRunner(db, concurrency=4).run_once() == 1
     conv = (await client.get("/api/v1/conversations", headers=shop_a.h())).json()["items"][0]
     msgs = (await client.get(f"/api/v1/conversations/{conv['id']}/messages", headers=shop_a.h())).json()[
         "items"
@@ -147,6 +148,7 @@ async def test_instagram_dm_with_attachment(
                 {
                     "kind": "image",
                     "url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17951132329735087",
+                    "media": "pending",
                 }
             ],
         )

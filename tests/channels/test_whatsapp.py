@@ -11,6 +11,7 @@ from sqlalchemy import update
 from storedesk.channels.models import ChannelKind
 from storedesk.conversations.models import Message
 from storedesk.db.session import Database
+from storedesk.jobs.runner import JobRunner
 from storedesk.kit.time import utcnow
 from tests.channels.conftest import FakeProvider, add_channel, fixture_bytes, meta_signature, sqlite_only
 from tests.conftest import ShopWorld, count_rows
@@ -190,6 +191,7 @@ async def test_shop_a_secret_cannot_inject_into_shop_b(
                 {
                     "kind": "image",
                     "provider_media_id": "1003383421387256",
+                    "media": "pending",
                     "content_type": "image/jpeg",
                     "sha256": "SfInY0gGxnPWnyWYBZd0S3jK6cQsf5ZLxJtqyXyD8A8=",
                 }
@@ -202,6 +204,7 @@ async def test_shop_a_secret_cannot_inject_into_shop_b(
                 {
                     "kind": "document",
                     "provider_media_id": "1244736427012789",
+                    "media": "pending",
                     "content_type": "application/pdf",
                     "filename": "invoice-1042.pdf",
                     "sha256": "Ng3VNZ3cA1ZbOeYqqrMDEpvB0dVq3FjaiWv+4BuEfeE=",
@@ -229,7 +232,8 @@ async def test_media_and_location(
         fixture, PHONE_NUMBER_ID="106540352242922", WAMID="wamid.MEDIA1", FROM="4915112345678"
     )
     assert (await deliver(client, body)).status_code == 200
-    await run_jobs()
+    # one round: the ingest job only (the media download, enqueued by it, is tests/channels/test_meta_media.py)
+    assert await JobRunner(db, concurrency=4).run_once() == 1
     conv = (await client.get("/api/v1/conversations", headers=shop_a.h())).json()["items"][0]
     msg = (await client.get(f"/api/v1/conversations/{conv['id']}/messages", headers=shop_a.h())).json()[
         "items"

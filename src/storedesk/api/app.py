@@ -112,7 +112,7 @@ def configure_adapters(settings: Settings, db: Database) -> SecretBox:
     conversation_tasks.configure(box)
     commerce_tasks.configure(box)
     survey_links.configure(settings.secret_keys, settings.base_url)
-    meta.configure(db)
+    meta.configure(db, box=box, data_dir=settings.data_dir)
     email_glue.configure(db, secret_keys=settings.secret_keys, data_dir=settings.data_dir)
     return box
 

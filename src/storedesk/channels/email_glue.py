@@ -268,6 +268,7 @@ def relay_config(message: OutboundMessage) -> SmtpRelayConfig:
         starttls=bool(settings.get("starttls", True)),
         use_tls=bool(settings.get("use_tls", False)),
         validate_certs=bool(settings.get("validate_certs", True)),
+        cert_bundle=str(settings.get("tls_ca_file") or "") or None,
         timeout=float(settings.get("timeout", 30.0)),
     )
 

@@ -327,9 +327,11 @@ async def article_page(
     src: Annotated[str | None, Query(max_length=16)] = None,
     v: Annotated[str | None, Query(max_length=64)] = None,
     thanks: Annotated[str | None, Query(max_length=4)] = None,
+    embed: Annotated[str | None, Query(max_length=2)] = None,
 ) -> HTMLResponse:
     shop = await shop_for(session, shop_slug)
     _check_lang(lang)
+    embedded = embed == "1"
     view = await service.article_view(
         session, shop_id=shop.id, slug=slug, language=lang, default_language=shop.default_language
     )
@@ -371,7 +373,8 @@ async def article_page(
             "q": "",
         },
         lang=lang,
-        cache_seconds=0 if src or thanks else 60,
+        embed=embedded,
+        cache_seconds=0 if src or thanks or embedded else 60,
     )
 
 
@@ -385,6 +388,7 @@ async def feedback(
     helpful: Annotated[str, Form(max_length=3)],
     comment: Annotated[str, Form(max_length=4000)] = "",
     language: Annotated[str, Form(max_length=8)] = "",
+    embed: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
     shop = await shop_for(session, shop_slug)
     _check_lang(lang)
@@ -401,7 +405,8 @@ async def feedback(
     )
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"ok": True, "message": t(lang, "help.thanks")})
-    return RedirectResponse(f"/help/{shop.slug}/{lang}/a/{slug}?thanks=1#fb-title", status_code=303)
+    embedded = "&embed=1" if embed == "1" else ""
+    return RedirectResponse(f"/help/{shop.slug}/{lang}/a/{slug}?thanks=1{embedded}#fb-title", status_code=303)
 
 
 router.include_router(agent_routes.router)

@@ -48,6 +48,8 @@ class SmtpRelayConfig:
     use_tls: bool = False  # implicit TLS from the first byte (port 465)
     timeout: float = 30.0
     validate_certs: bool = True
+    # a CA bundle (PEM file) to trust besides the system's: a relay with a private or self-signed certificate
+    cert_bundle: str | None = None
     local_hostname: str | None = None
 
 
@@ -242,6 +244,7 @@ async def send_email(
             use_tls=config.use_tls,
             timeout=config.timeout,
             validate_certs=config.validate_certs,
+            cert_bundle=config.cert_bundle,
             local_hostname=config.local_hostname,
         )
     except aiosmtplib.SMTPRecipientsRefused as error:

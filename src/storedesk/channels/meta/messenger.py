@@ -23,6 +23,7 @@ from storedesk.channels.ingest import (
     SenderIdentity,
     register_parser,
 )
+from storedesk.channels.media import PENDING
 from storedesk.channels.meta.graph import graph_url, post_graph
 from storedesk.channels.models import ChannelKind
 from storedesk.channels.outbound import OutboundMessage, PermanentSendError, SendResult, register_sender
@@ -60,6 +61,9 @@ def account_ids(payload: Any) -> tuple[ChannelKind, list[str]]:
     return OBJECTS[payload["object"]], ids
 
 
+FETCHED_KINDS = ("image", "video", "audio", "file")
+
+
 def _attachments(message: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for att in message.get("attachments") or []:
@@ -69,6 +73,8 @@ def _attachments(message: Mapping[str, Any]) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"kind": att.get("type")}
         if isinstance(payload, dict) and payload.get("url"):
             item["url"] = payload["url"]
+            if att.get("type") in FETCHED_KINDS:
+                item["media"] = PENDING  # the bytes are fetched by the channels.fetch_media job
         out.append(item)
     return out
 

@@ -24,6 +24,7 @@ from storedesk.channels.ingest import (
     SenderIdentity,
     register_parser,
 )
+from storedesk.channels.media import PENDING
 from storedesk.channels.meta.graph import graph_url, post_graph
 from storedesk.channels.outbound import OutboundMessage, PermanentSendError, SendResult, register_sender
 from storedesk.conversations.models import DeliveryStatus
@@ -81,6 +82,8 @@ def phone_number_ids(payload: Any) -> list[str]:
 
 def _media(kind: str, media: Mapping[str, Any]) -> dict[str, Any]:
     att: dict[str, Any] = {"kind": kind, "provider_media_id": media.get("id")}
+    if media.get("id"):
+        att["media"] = PENDING  # the bytes are fetched by the channels.fetch_media job
     if media.get("mime_type"):
         att["content_type"] = media["mime_type"]
     if media.get("filename"):

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -23,10 +24,14 @@ from storedesk.channels.models import ChatSession
 from storedesk.channels.webhooks.kit import RateLimit, client_ip
 from storedesk.channels.widget import service
 from storedesk.db.session import Database
-from storedesk.kit.errors import Forbidden, StoredeskError
+from storedesk.helpcenter.text import LANGUAGES
+from storedesk.kit.errors import Forbidden, StoredeskError, TooManyRequests
 from storedesk.kit.schemas import In
-from storedesk.realtime import broker
+from storedesk.realtime import broker, publish_after_commit
 from storedesk.shops.service import get_shop_by_slug
+from storedesk.tracking import limits as tracking_limits
+from storedesk.tracking import service as tracking_service
+from storedesk.tracking.links import LinkSigner
 
 router = APIRouter(tags=["chat widget"])
 
@@ -34,11 +39,11 @@ STATIC = Path(__file__).resolve().parent / "static"
 SLUG = r"^[a-z0-9][a-z0-9-]{1,62}$"
 KEEPALIVE_SECONDS = 15.0
 
-session_limit = RateLimit("30/minute")
-message_limit = RateLimit("20/minute")
-ip_limit = RateLimit("120/minute")
-upload_limit = RateLimit("10/minute")
-typing_limit = RateLimit("60/minute")
+session_limit = RateLimit("30/minute", "widget.session")
+message_limit = RateLimit("20/minute", "widget.message")
+ip_limit = RateLimit("120/minute", "widget.ip")
+upload_limit = RateLimit("10/minute", "widget.upload")
+typing_limit = RateLimit("60/minute", "widget.typing")
 
 
 def reset_limits() -> None:
@@ -127,6 +132,11 @@ class MessageIn(TokenIn):
     page_url: str | None = Field(default=None, max_length=2000)
 
 
+class TrackIn(TokenIn):
+    tz: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=8)
+
+
 class TypingIn(TokenIn):
     typing: bool = True
 
@@ -212,6 +222,7 @@ async def start(slug: str, body: SessionIn, request: Request, session: Session) 
         allowed,
         {
             "token": who.token,
+            "visitor_id": who.chat.visitor_id,
             "conversation_id": who.chat.conversation_id,
             "shop": who.shop.name,
             "online": await service.agents_online(session, who.shop),
@@ -351,6 +362,40 @@ async def download(
     )
 
 
+@router.post("/widget/{slug}/track", summary="The order tracking page for the widget's panel")
+async def track(slug: str, body: TrackIn, request: Request, session: Session) -> JSONResponse:
+    """Where the widget's "Track my order" opens: for a visitor who identified with an email address and
+    an order number that belong together, the signed tracking page; otherwise the tracking form. The
+    lookup counts against the tracking page's limits and a mismatch answers exactly like the form does
+    (nothing tells whether the order number exists)."""
+    ip_limit.check(client_ip(request))
+    who = await service.visitor(
+        session, slug=slug, box=request.app.state.box, secret_keys=_secrets(request), token=body.token
+    )
+    allowed = _allowed(who.channel.settings)
+    _check_origin(request, allowed)
+    language = body.language if body.language in LANGUAGES else None
+    query = {"embed": "1", **({"lang": language} if language else {})}
+    url = f"/track/{who.shop.slug}?{urlencode(query)}"
+    found = False
+    if who.chat.email and who.chat.order_number:
+        number = tracking_service.normalise_number(who.chat.order_number)
+        if not tracking_limits.lookup_allowed(request, who.shop.id, number):
+            raise TooManyRequests("too many attempts; try again shortly", details={"retry_after": 60})
+        order = await tracking_service.find_order(
+            session, shop_id=who.shop.id, number=who.chat.order_number, email=who.chat.email
+        )
+        if order is not None:
+            found = True
+            path = tracking_service.tracking_path(
+                LinkSigner(_secrets(request)), who.shop.slug, who.shop.id, order.id
+            )
+            if body.tz:
+                query["tz"] = body.tz
+            url = f"{path}?{urlencode(query)}"
+    return _json(request, allowed, {"url": url, "signed": found})
+
+
 @router.post("/widget/{slug}/typing", status_code=204, summary="The visitor is typing (shown to agents)")
 async def typing(slug: str, body: TypingIn, request: Request, session: Session) -> Response:
     who = await service.visitor(
@@ -358,7 +403,9 @@ async def typing(slug: str, body: TypingIn, request: Request, session: Session) 
     )
     typing_limit.check(who.chat.visitor_id)
     if who.chat.conversation_id is not None:
-        broker.publish(
+        # after commit, and through NOTIFY on PostgreSQL: the agent may be on another API process
+        publish_after_commit(
+            session,
             who.shop.id,
             {
                 "type": "typing",
