@@ -25,7 +25,8 @@ from tests.conftest import TEST_SECRET, make_shop
 from tests.helpcenter.kit import reset_state, seed_help_center, seed_order, wire
 from tests.servers import free_port
 
-pytestmark = pytest.mark.browser
+# the agent-pages test reads the return the full-return test creates: one worker runs them in order
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("helpcenter-browser")]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
