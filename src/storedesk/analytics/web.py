@@ -23,6 +23,7 @@ from storedesk.channels.repository import ChannelRepository
 from storedesk.kit.errors import ValidationFailed
 from storedesk.web import templating
 from storedesk.web.deps import FLASH_COOKIE, Web, WebRoute, base_context
+from storedesk.web.i18n import N_
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -201,7 +202,16 @@ async def dashboard(request: Request, ctx: Web, session: Session) -> Response:
         {
             "nav": "kpis",
             "data": data,
-            "cards": [_card(key, label, kind, data) for key, label, kind in CARDS],
+            "cards": [
+                _card(key, label, kind, data)
+                | (
+                    {"note": N_("shop-wide: the filters do not apply")}
+                    if key in data["purchases_scope"]["kpis"]
+                    and data["purchases_scope"]["filters_not_applied"]
+                    else {}
+                )
+                for key, label, kind in CARDS
+            ],
             "chart": chart,
             "params": params,
             "presets": PRESETS,
