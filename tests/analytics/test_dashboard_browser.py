@@ -5,6 +5,7 @@ to docs/screenshots/kpi-dashboard.png."""
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from tests.conftest import TEST_SECRET
 from tests.servers import serve_in_thread
 
 pytestmark = pytest.mark.browser
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "kpi-dashboard.png"
+# the docs screenshot is taken on the demo shop (tests/demo/test_demo_screens_browser.py)
+SCREENSHOT = Path(os.environ.get("STOREDESK_ARTIFACTS", "/tmp")) / "storedesk-kpi-dashboard-synthetic.png"
 
 
 async def seed(url: str) -> int:
