@@ -134,3 +134,11 @@ async def test_retention_and_repeat_purchase_by_hand(
     feb = {"from": "2025-01-29", "to": "2025-02-28"}
     body = (await client.get("/api/v1/kpis", params=feb, headers=shop_a.h())).json()
     assert purchases(body["totals"]) == PREVIOUS
+
+
+async def test_dates_out_of_range_are_a_422(shop_a: ShopWorld, client: httpx.AsyncClient) -> None:
+    """Found by schemathesis: ``to=0001-01-01`` without ``from`` overflowed computing the default start."""
+    for params in ({"to": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "0001-01-01", "to": "2025-01-01"}):
+        r = await client.get("/api/v1/kpis", params=params, headers=shop_a.h())
+        assert r.status_code == 422, params
+        assert r.json()["error"]["code"] == "validation_failed"

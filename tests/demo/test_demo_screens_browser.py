@@ -58,9 +58,9 @@ def test_demo_dashboard_and_sla_inbox(sqlite_url: str, tmp_path: Path) -> None:
             page.on("pageerror", lambda exc: errors.append(str(exc)))
 
             page.goto(f"{base}/app/kpis?days=365")
-            page.wait_for_selector("html[data-charts='5']", state="attached", timeout=20_000)
+            page.wait_for_selector("html[data-charts='6']", state="attached", timeout=20_000)
             assert errors == []
-            assert page.locator("canvas[data-rendered=true]").count() == 5
+            assert page.locator("canvas[data-rendered=true]").count() == 6
             for kpi in (
                 "conversations",
                 "first_response_time_business",

@@ -147,6 +147,8 @@ async def dashboard(request: Request, ctx: Web, session: Session) -> Response:
     today = service.default_period(ctx.shop)[1]
     preset = _int(q.get("days"))
     end = _date(q.get("to")) or today
+    if not service.MIN_DAY <= end <= service.MAX_DAY:
+        end = today  # (the form's dates are checked again by the report; this only keeps "from" computable)
     start = _date(q.get("from")) or end - timedelta(days=(preset if preset in PRESETS else 30) - 1)
     flt = KpiFilter(
         channel_id=_int(q.get("channel")),
@@ -190,6 +192,12 @@ async def dashboard(request: Request, ctx: Web, session: Session) -> Response:
             for g in data["series"]
         ],
         "csat": [None if (v := g["kpis"]["csat"]) is None else round(v * 100, 1) for g in data["series"]],
+        "nps": [None if (v := g["kpis"]["nps"]) is None else round(v, 1) for g in data["series"]],
+        "ces": [None if (v := g["kpis"]["ces_average"]) is None else round(v, 2) for g in data["series"]],
+        "survey_answers": [
+            g["kpis"]["csat_responses"] + g["kpis"]["ces_responses"] + g["kpis"]["nps_responses"]
+            for g in data["series"]
+        ],
         "frt_distribution": data["totals"]["frt_distribution"],
         "channels": {
             "labels": [c["label"] for c in data["channels"]],
