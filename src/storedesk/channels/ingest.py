@@ -417,17 +417,11 @@ async def ingest_message(session: AsyncSession, *, shop_id: int, message: Inboun
         provider_message_id=None if is_system else message.provider_message_id,
         meta=meta,
     )
+    if survey_button is not None and created:
+        await _answer_survey(session, shop_id, conversation.id, survey_button)
+
     for row in rows:
         row.message_id = stored.id
-    if survey_button is not None and created:
-        from storedesk.surveys.service import answer_from_channel
-
-        try:
-            await answer_from_channel(
-                session, shop_id=shop_id, conversation_id=conversation.id, button_id=survey_button
-            )
-        except (NotFound, ValidationFailed):
-            log.info("survey button %r in conversation %s matches no survey", survey_button, conversation.id)
     return IngestResult(stored.id, conversation.id, customer.id, created)
 
 
@@ -440,6 +434,17 @@ def _survey_button(meta: Mapping[str, Any]) -> str | None:
         if isinstance(button_id, str) and button_id.startswith("survey:"):
             return button_id
     return None
+
+
+async def _answer_survey(session: AsyncSession, shop_id: int, conversation_id: int, button_id: str) -> None:
+    from storedesk.surveys.service import answer_from_channel
+
+    try:
+        await answer_from_channel(
+            session, shop_id=shop_id, conversation_id=conversation_id, button_id=button_id
+        )
+    except (NotFound, ValidationFailed):
+        log.info("survey button %r in conversation %s matches no survey", button_id, conversation_id)
 
 
 def _thread_meta(message: InboundMessage) -> dict[str, Any]:

@@ -608,7 +608,7 @@ async def answer_from_channel(
     session: AsyncSession,
     *,
     shop_id: int,
-    conversation_id: int,
+    conversation_id: int | None,
     button_id: str,
     now: datetime | None = None,
 ) -> AnswerResult | None:
@@ -622,7 +622,7 @@ async def answer_from_channel(
     if prefix != "survey" or not token:
         raise ValidationFailed("not a survey button", details={"field": "button_id"})
     survey = await survey_by_token(session, token)
-    if survey.shop_id != shop_id or survey.conversation_id != conversation_id:
+    if survey.shop_id != shop_id or conversation_id is None or survey.conversation_id != conversation_id:
         raise NotFound("survey")
     result: AnswerResult | None = None
     try:
@@ -637,7 +637,7 @@ async def answer_from_channel(
         session,
         shop_id=shop_id,
         actor=SYSTEM,
-        conversation_id=conversation_id,
+        conversation_id=survey.conversation_id,
         direction=Direction.outbound,
         text=reply,
         meta={"survey_ack": survey.id},

@@ -23,7 +23,7 @@ from storedesk.channels.models import ChatSession
 from storedesk.channels.webhooks.kit import RateLimit, client_ip
 from storedesk.channels.widget import service
 from storedesk.db.session import Database
-from storedesk.kit.errors import Forbidden, NotFound, StoredeskError
+from storedesk.kit.errors import Forbidden, StoredeskError
 from storedesk.kit.schemas import In
 from storedesk.realtime import broker
 from storedesk.shops.service import get_shop_by_slug
@@ -496,8 +496,6 @@ async def survey_answer(slug: str, body: SurveyAnswerIn, request: Request, sessi
     allowed = _allowed(who.channel.settings)
     _check_origin(request, allowed)
     message_limit.check("visitor", who.chat.visitor_id)
-    if who.chat.conversation_id is None:
-        raise NotFound("survey")
     result = await surveys.answer_from_channel(
         session, shop_id=who.shop.id, conversation_id=who.chat.conversation_id, button_id=body.button_id
     )
