@@ -27,7 +27,6 @@ from storedesk.kit.errors import Forbidden, StoredeskError
 from storedesk.kit.schemas import In
 from storedesk.realtime import broker
 from storedesk.shops.service import get_shop_by_slug
-from storedesk.surveys import service as surveys
 
 router = APIRouter(tags=["chat widget"])
 
@@ -496,6 +495,8 @@ async def survey_answer(slug: str, body: SurveyAnswerIn, request: Request, sessi
     allowed = _allowed(who.channel.settings)
     _check_origin(request, allowed)
     message_limit.check("visitor", who.chat.visitor_id)
+    from storedesk.surveys import service as surveys  # (the surveys domain, only for this route)
+
     result = await surveys.answer_from_channel(
         session, shop_id=who.shop.id, conversation_id=who.chat.conversation_id, button_id=body.button_id
     )
