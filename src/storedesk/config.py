@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     jobs_mode: str = Field(
         default="embedded", description="embedded: in-process runner; external: storedesk worker"
     )
+    jobs_keep_done_days: int = Field(
+        default=7, ge=0, description="finished jobs older than this are deleted hourly; 0 keeps them"
+    )
     session_ttl_hours: int = 12
     max_body_bytes: int = 1_048_576
     login_max_failures: int = 5

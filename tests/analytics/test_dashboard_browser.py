@@ -5,6 +5,7 @@ to docs/screenshots/kpi-dashboard.png."""
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from tests.conftest import TEST_SECRET
 from tests.servers import serve_in_thread
 
 pytestmark = pytest.mark.browser
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "kpi-dashboard.png"
+# the docs screenshot is taken on the demo shop (tests/demo/test_demo_screens_browser.py)
+SCREENSHOT = Path(os.environ.get("STOREDESK_ARTIFACTS", "/tmp")) / "storedesk-kpi-dashboard-synthetic.png"
 
 
 async def seed(url: str) -> int:
@@ -74,9 +76,9 @@ def test_dashboard_draws_its_charts(sqlite_url: str, tmp_path: Path) -> None:
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(f"{base}/app/kpis?days=30")
-            page.wait_for_selector("html[data-charts='5']", state="attached", timeout=15_000)
+            page.wait_for_selector("html[data-charts='6']", state="attached", timeout=15_000)
             assert errors == []
-            assert page.locator("canvas[data-rendered=true]").count() == 5
+            assert page.locator("canvas[data-rendered=true]").count() == 6
             assert page.locator("[data-kpi=conversations] .kpi-value").inner_text() != "–"
             assert page.locator("[data-agents] tbody tr").count() >= 6
             csv = page.locator("a[download]", has_text="agent").first.get_attribute("href")
@@ -88,7 +90,7 @@ def test_dashboard_draws_its_charts(sqlite_url: str, tmp_path: Path) -> None:
             # a filter narrows the view and the page still draws
             page.select_option("select[name=channel]", label="Chat")
             page.get_by_role("button", name="Apply").click()
-            page.wait_for_selector("html[data-charts='5']", state="attached", timeout=15_000)
+            page.wait_for_selector("html[data-charts='6']", state="attached", timeout=15_000)
             assert "channel=" in page.url
         finally:
             browser.close()

@@ -10,6 +10,10 @@ from storedesk.config import Settings
 from storedesk.db.session import Database
 from tests.analytics.wiring import CHEAP_PASSWORD_HASHER, wired_client
 
+# the fake Cloud API server and the live widget server of the channel tests
+from tests.channels.conftest import provider, provider_server  # noqa: F401
+from tests.channels.test_widget_live import live, live_server, live_settings  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:

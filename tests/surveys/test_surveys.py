@@ -75,8 +75,17 @@ async def test_resolve_survey_answer_and_kpis(
     db: Database, shop_a: ShopWorld, shop_b: ShopWorld, client: httpx.AsyncClient, run_jobs: Any
 ) -> None:
     r = await client.get("/api/v1/surveys/settings", headers=shop_a.h())
-    assert r.json()["after_resolve"] == []  # off by default
-    await enable_csat(client, shop_a)
+    assert r.json() == {  # on by default: CSAT after a resolution, at most once per customer in 14 days
+        "after_resolve": ["csat"],
+        "delay_minutes": 0,
+        "min_days_between": 14,
+        "expires_after_days": 14,
+        "nps_after_delivery_days": None,
+        "nps_every_days": None,
+        "nps_min_days_between": 90,
+        "follow_up_kinds": ["csat", "ces", "nps"],
+        "follow_up_assignee_id": None,
+    }
     cust = await customer(db, shop_a, "sv", "kund@example.se")
     cid = await resolved_conversation(client, shop_a, cust)
     await run_jobs()
@@ -146,12 +155,16 @@ async def test_resolve_survey_answer_and_kpis(
     assert (await client.get("/api/v1/survey-responses", headers=shop_b.h())).json()["items"] == []
 
 
-async def test_surveys_are_off_by_default(
+async def test_surveys_can_be_switched_off(
     db: Database, shop_a: ShopWorld, client: httpx.AsyncClient, run_jobs: Any
 ) -> None:
+    r = await client.put("/api/v1/surveys/settings", json={"after_resolve": []}, headers=shop_a.h("admin"))
+    assert (r.status_code, r.json()["after_resolve"]) == (200, [])
+    messages = await count_rows(db, "messages")
     await resolved_conversation(client, shop_a, shop_a.customer_id)
     await run_jobs()
     assert await count_rows(db, "surveys") == 0
+    assert await count_rows(db, "messages") == messages + 2  # the customer's message and the answer
 
 
 async def test_bad_links_expiry_and_validation(

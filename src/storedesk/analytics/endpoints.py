@@ -12,6 +12,7 @@ from storedesk.analytics import service
 from storedesk.analytics.repository import KpiFilter
 from storedesk.analytics.schemas import KpiReport
 from storedesk.api.deps import Auth, Session
+from storedesk.kit.errors import ValidationFailed
 from storedesk.kit.schemas import MAX_ID
 from storedesk.shops.service import get_shop
 
@@ -69,6 +70,11 @@ Params = Annotated[KpiParams, Depends()]
 async def _report(params: KpiParams, ctx: Any, session: Session) -> dict[str, Any]:
     shop = await get_shop(session, ctx.shop_id)
     end = params.end or service.default_period(shop)[1]
+    if not service.MIN_DAY <= end <= service.MAX_DAY:  # before computing a default start from it
+        raise ValidationFailed(
+            f"dates are between {service.MIN_DAY.isoformat()} and {service.MAX_DAY.isoformat()}",
+            details={"field": "to"},
+        )
     start = params.start or end - timedelta(days=service.DEFAULT_DAYS - 1)
     query = service.KpiQuery(start, end, params.filters, params.group_by)
     return await service.report(session, shop, query)

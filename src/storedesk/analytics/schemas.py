@@ -66,6 +66,16 @@ class Period(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
+class PurchasesScope(BaseModel):
+    """What the purchase KPIs (from the orders mirror) are computed over: only the period filters apply."""
+
+    kpis: list[str]
+    filters_applied: list[str]
+    filters_not_applied: list[str]
+    in_groups: bool
+    shop_wide: bool
+
+
 class KpiReport(BaseModel):
     from_: str = Field(alias="from")
     to: str
@@ -78,5 +88,6 @@ class KpiReport(BaseModel):
     change: dict[str, float | None] | None = None
     groups: list[KpiGroup]
     rollups_updated_at: str | None
+    purchases_scope: PurchasesScope | None = None
 
     model_config = ConfigDict(populate_by_name=True)

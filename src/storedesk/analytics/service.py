@@ -101,6 +101,22 @@ def _orders(counts: Any) -> dict[str, Any]:
     }
 
 
+PURCHASE_FILTERS = ("from", "to")
+
+
+def purchases_scope(flt: KpiFilter) -> dict[str, Any]:
+    """Which of the report's filters the purchase KPIs (retention, repeat purchase) honour — only the
+    period: they count the shop's buyers from the orders mirror, and an order has no support channel,
+    agent, team or intent (docs/kpis.md). Said in every answer rather than silently ignored."""
+    return {
+        "kpis": ["customer_retention_rate", "repeat_purchase_rate"],
+        "filters_applied": list(PURCHASE_FILTERS),
+        "filters_not_applied": sorted(flt.values()),
+        "in_groups": False,  # totals and previous_totals only; groups carry null
+        "shop_wide": True,
+    }
+
+
 def _change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for key in KPIS:
@@ -190,6 +206,7 @@ async def report(
     }
     if orders:
         out["totals"].update(_orders(await repo.buyers(query.start, query.end)))
+        out["purchases_scope"] = purchases_scope(flt)
     if previous:
         prev_start, prev_end = query.previous
         prev_grain = choose_grain(flt, None)

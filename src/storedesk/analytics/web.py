@@ -23,6 +23,7 @@ from storedesk.channels.repository import ChannelRepository
 from storedesk.kit.errors import ValidationFailed
 from storedesk.web import templating
 from storedesk.web.deps import FLASH_COOKIE, Web, WebRoute, base_context
+from storedesk.web.i18n import N_
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -146,6 +147,8 @@ async def dashboard(request: Request, ctx: Web, session: Session) -> Response:
     today = service.default_period(ctx.shop)[1]
     preset = _int(q.get("days"))
     end = _date(q.get("to")) or today
+    if not service.MIN_DAY <= end <= service.MAX_DAY:
+        end = today  # (the form's dates are checked again by the report; this only keeps "from" computable)
     start = _date(q.get("from")) or end - timedelta(days=(preset if preset in PRESETS else 30) - 1)
     flt = KpiFilter(
         channel_id=_int(q.get("channel")),
@@ -189,6 +192,12 @@ async def dashboard(request: Request, ctx: Web, session: Session) -> Response:
             for g in data["series"]
         ],
         "csat": [None if (v := g["kpis"]["csat"]) is None else round(v * 100, 1) for g in data["series"]],
+        "nps": [None if (v := g["kpis"]["nps"]) is None else round(v, 1) for g in data["series"]],
+        "ces": [None if (v := g["kpis"]["ces_average"]) is None else round(v, 2) for g in data["series"]],
+        "survey_answers": [
+            g["kpis"]["csat_responses"] + g["kpis"]["ces_responses"] + g["kpis"]["nps_responses"]
+            for g in data["series"]
+        ],
         "frt_distribution": data["totals"]["frt_distribution"],
         "channels": {
             "labels": [c["label"] for c in data["channels"]],
@@ -201,7 +210,16 @@ async def dashboard(request: Request, ctx: Web, session: Session) -> Response:
         {
             "nav": "kpis",
             "data": data,
-            "cards": [_card(key, label, kind, data) for key, label, kind in CARDS],
+            "cards": [
+                _card(key, label, kind, data)
+                | (
+                    {"note": N_("shop-wide: the filters do not apply")}
+                    if key in data["purchases_scope"]["kpis"]
+                    and data["purchases_scope"]["filters_not_applied"]
+                    else {}
+                )
+                for key, label, kind in CARDS
+            ],
             "chart": chart,
             "params": params,
             "presets": PRESETS,

@@ -43,7 +43,7 @@ from storedesk.customers import service as customers
 from storedesk.customers.models import IdentityKind
 from storedesk.jobs.registry import JobContext, enqueue, job
 from storedesk.kit.actor import Actor
-from storedesk.kit.errors import ValidationFailed
+from storedesk.kit.errors import NotFound, ValidationFailed
 from storedesk.kit.time import utcnow
 from storedesk.shops.service import get_shop
 
@@ -373,12 +373,15 @@ async def ingest_message(session: AsyncSession, *, shop_id: int, message: Inboun
             session, shop_id, message.thread.chat_session_id, conversation.id, customer.id
         )
     meta: dict[str, Any] = dict(message.meta)
+    # a tapped survey button (docs/surveys.md) is an answer, not a new request: it is kept in the timeline
+    # as a system entry (no reopen, no waiting) and recorded by the survey service below
+    survey_button = _survey_button(meta)
     if message.timestamp is not None:
         meta.setdefault("provider_timestamp", message.timestamp.isoformat())
     thread = _thread_meta(message)
     if thread:
         meta.setdefault("thread", thread)
-    is_system = message.kind == "system"
+    is_system = message.kind == "system" or survey_button is not None
     if is_system and message.provider_message_id:
         meta.setdefault("provider_message_id", message.provider_message_id)
     rows = [
@@ -415,11 +418,36 @@ async def ingest_message(session: AsyncSession, *, shop_id: int, message: Inboun
         provider_message_id=None if is_system else message.provider_message_id,
         meta=meta,
     )
+    if survey_button is not None and created:
+        await _answer_survey(session, shop_id, conversation.id, survey_button)
+
     for row in rows:
         row.message_id = stored.id
     if created and media.needs_fetch(attachments):
         await media.enqueue_fetch(session, shop_id=shop_id, message_id=stored.id)
     return IngestResult(stored.id, conversation.id, customer.id, created)
+
+
+def _survey_button(meta: Mapping[str, Any]) -> str | None:
+    """The id of a tapped survey button, from an adapter's interactive reply (``meta.interactive.id``,
+    WhatsApp/Messenger) or quick-reply payload (``meta.button.payload``)."""
+    for key, field_name in (("interactive", "id"), ("button", "payload"), ("quick_reply", "payload")):
+        value = meta.get(key)
+        button_id = value.get(field_name) if isinstance(value, Mapping) else None
+        if isinstance(button_id, str) and button_id.startswith("survey:"):
+            return button_id
+    return None
+
+
+async def _answer_survey(session: AsyncSession, shop_id: int, conversation_id: int, button_id: str) -> None:
+    from storedesk.surveys.service import answer_from_channel
+
+    try:
+        await answer_from_channel(
+            session, shop_id=shop_id, conversation_id=conversation_id, button_id=button_id
+        )
+    except (NotFound, ValidationFailed):
+        log.info("survey button %r in conversation %s matches no survey", button_id, conversation_id)
 
 
 def _thread_meta(message: InboundMessage) -> dict[str, Any]:

@@ -35,6 +35,10 @@ class OutboundMessage:
     author_type: str = "agent"
     author_name: str | None = None
     thread: dict[str, Any] = field(default_factory=dict)
+    # quick-reply buttons (``meta.buttons`` of the message, e.g. a survey's scores): ``{id, title,
+    # description?, url?}``; a channel that has buttons sends them, the others send the text (with its link)
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+    buttons_label: str | None = None
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,8 @@ async def _load(ctx: JobContext, message_id: int) -> OutboundMessage | None:
             author_type=message.author_type,
             author_name=author_name,
             thread=dict(message.meta.get("thread", {})),
+            buttons=list(message.meta.get("buttons") or []),
+            buttons_label=message.meta.get("buttons_label"),
         )
 
 

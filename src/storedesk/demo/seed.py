@@ -2709,4 +2709,10 @@ async def _write(
         from storedesk.helpcenter.demo_content import install as install_help_center
 
         await install_help_center(session, shop_id=shop_id)
+    # survey policy, SLA policies and clocks, twelve months of SLA outcomes and survey answers
+    from storedesk.demo.feedback import install as install_feedback
+
+    with phases.phase("feedback and SLAs", 1) as advance:
+        await install_feedback(session, shop_id=shop_id, seed=seed, now=gen.now)
+        advance(1)
     return shop_id

@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storedesk.config import get_settings
 from storedesk.db.session import Database, after_commit
 from storedesk.jobs.models import Job, JobStatus
-from storedesk.jobs.registry import Handler, job, wakeup
+from storedesk.jobs.registry import Handler, JobContext, job, wakeup
+from storedesk.jobs.service import purge_done
 from storedesk.kit.time import utcnow
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -94,3 +96,32 @@ class PeriodicScheduler:
         for spec, slot in due:
             self.done[spec.name] = slot
         return created
+
+
+# --- retention: the jobs table keeps finished work for a while, not forever ------------------------------
+
+PURGE_BATCH = 5000
+
+
+async def purge_done_jobs(
+    db: Database, *, keep_days: int, now: datetime | None = None, batch: int = PURGE_BATCH
+) -> int:
+    """Delete ``done`` jobs that finished more than ``keep_days`` ago, in batches of ``batch`` rows
+    (one short transaction each, so neither SQLite's write lock nor PostgreSQL row locks are held long).
+    ``dead``, ``queued`` and ``running`` jobs are never deleted. ``keep_days = 0`` keeps everything."""
+    if keep_days <= 0:
+        return 0
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    total = 0
+    while True:
+        async with db.transaction() as session:
+            deleted = await purge_done(session, finished_before=cutoff, limit=batch)
+        total += deleted
+        if deleted < batch:
+            return total
+
+
+@periodic("jobs.purge_done", every=timedelta(hours=1))
+async def purge_done_handler(ctx: JobContext) -> None:
+    """Hourly: finished jobs older than ``STOREDESK_JOBS_KEEP_DONE_DAYS`` (default 7) are deleted."""
+    await purge_done_jobs(ctx.db, keep_days=get_settings().jobs_keep_done_days)

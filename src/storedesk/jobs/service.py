@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.db.session import after_commit
@@ -55,3 +56,18 @@ async def retry_all_dead(session: AsyncSession, *, shop_id: int | None = None) -
     count = len((await session.execute(stmt)).all())
     after_commit(session, _wake)
     return count
+
+
+async def purge_done(session: AsyncSession, *, finished_before: datetime, limit: int = 5000) -> int:
+    """Delete up to ``limit`` jobs that finished successfully before ``finished_before``.
+
+    Only ``done`` rows go: ``dead`` jobs stay until someone retries them, ``queued`` and ``running`` ones
+    are work still to do. Returns how many rows were deleted."""
+    ids = (
+        select(Job.id)
+        .where(Job.status == JobStatus.done, Job.finished_at < finished_before)
+        .order_by(Job.id)
+        .limit(limit)
+    )
+    result = await session.execute(delete(Job).where(Job.id.in_(ids.scalar_subquery())).returning(Job.id))
+    return len(result.all())

@@ -59,7 +59,9 @@ BUTTON_CHANNELS = {"chat", "whatsapp", "messenger", "instagram", "api"}
 KIND_LABEL = {SurveyKind.csat: "CSAT", SurveyKind.ces: "CES", SurveyKind.nps: "NPS"}
 
 DEFAULT_SETTINGS: dict[str, Any] = {
-    "after_resolve": [],  # off until an admin turns surveys on: nothing goes to customers unannounced
+    # CSAT after every resolution the customer took part in, at most once per customer in
+    # min_days_between days; an admin can switch to CES, both, or off ([])
+    "after_resolve": ["csat"],
     "delay_minutes": 0,
     "min_days_between": 14,
     "expires_after_days": 14,
@@ -80,7 +82,7 @@ def is_low(kind: SurveyKind, score: int) -> bool:
 
 @dataclass(frozen=True)
 class SurveySettings:
-    after_resolve: list[SurveyKind] = field(default_factory=list)
+    after_resolve: list[SurveyKind] = field(default_factory=lambda: [SurveyKind.csat])
     delay_minutes: int = 0
     min_days_between: int = 14
     expires_after_days: int = 14
@@ -313,14 +315,18 @@ def survey_message(
         },
     }
     if buttons:
+        ends = {lo: texts.text(lang, f"{kind.value}_low"), hi: texts.text(lang, f"{kind.value}_high")}
         meta["buttons"] = [
             {
                 "id": f"survey:{token}:{score}",
                 "title": str(score),
                 "url": links.url_for(survey.id, survey.nonce, score),
             }
+            | ({"description": ends[score]} if score in ends else {})
             for score in range(lo, hi + 1)
         ]
+        # what a channel that folds the buttons into a menu (a WhatsApp list) puts on the menu button
+        meta["buttons_label"] = texts.text(lang, "title")
     html = None
     if channel_kind == "email":
         options = " ".join(
@@ -592,6 +598,52 @@ async def answer_by_button(
         raise NotFound("survey")
     kind = SurveyKind(survey.kinds[0])
     return await answer(session, survey=survey, answers={kind: int(score_text)}, via="button", now=now)
+
+
+def is_survey_button(button_id: str | None) -> bool:
+    return bool(button_id) and str(button_id).startswith("survey:")
+
+
+async def answer_from_channel(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    conversation_id: int | None,
+    button_id: str,
+    now: datetime | None = None,
+) -> AnswerResult | None:
+    """A survey button tapped in a channel (a WhatsApp interactive reply, the chat widget): record the
+    answer and acknowledge it in the conversation (thanks / already answered / expired), as a system
+    message delivered like any other. The survey must belong to this conversation (else 404).
+
+    ``None`` when the answer could not be recorded (already answered, expired)."""
+    prefix, _, rest = button_id.partition(":")
+    token = rest.rpartition(":")[0]
+    if prefix != "survey" or not token:
+        raise ValidationFailed("not a survey button", details={"field": "button_id"})
+    survey = await survey_by_token(session, token)
+    if survey.shop_id != shop_id or conversation_id is None or survey.conversation_id != conversation_id:
+        raise NotFound("survey")
+    result: AnswerResult | None = None
+    try:
+        result = await answer_by_button(session, shop_id=shop_id, button_id=button_id, now=now)
+        low = any(is_low(SurveyKind(r.kind), r.score) for r in result.responses)
+        reply = texts.text(survey.language, "thanks_low" if low else "thanks")
+    except AlreadyAnswered:
+        reply = texts.text(survey.language, "already")
+    except SurveyExpired:
+        reply = texts.text(survey.language, "expired")
+    await conversations.add_message(
+        session,
+        shop_id=shop_id,
+        actor=SYSTEM,
+        conversation_id=survey.conversation_id,
+        direction=Direction.outbound,
+        text=reply,
+        meta={"survey_ack": survey.id},
+        created_at=now,
+    )
+    return result
 
 
 async def survey_by_token(session: AsyncSession, token: str) -> Survey:

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from storedesk.kit.time import utcnow
+from storedesk.sla.badge import badge as sla_badge
 from storedesk.web import i18n
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -146,6 +147,7 @@ def build_environment() -> Environment:
         sanitise=sanitise_html,
         initials=initials,
         hue=avatar_hue,
+        sla_badge=lambda conversation: sla_badge(conversation, utcnow()),
     )
     return env
 

@@ -53,6 +53,22 @@
       data: { labels: d.labels, datasets: [{ label: "CSAT %", data: d.csat, borderColor: green, backgroundColor: green, spanGaps: true, tension: 0.2 }] },
       options: { scales: { y: { min: 0, max: 100 } }, plugins: { legend: { display: false } } }
     });
+    make("chart-surveys", {
+      type: "line",
+      data: {
+        labels: d.labels,
+        datasets: [
+          { label: "NPS", data: d.nps, borderColor: accent, backgroundColor: accent, spanGaps: true, tension: 0.2, yAxisID: "y" },
+          { label: "CES (1–7)", data: d.ces, borderColor: amber, backgroundColor: amber, spanGaps: true, tension: 0.2, yAxisID: "ces" },
+          { label: "Answers", data: d.survey_answers, type: "bar", backgroundColor: "rgba(152,162,179,.35)", yAxisID: "answers" }
+        ]
+      },
+      options: { scales: {
+        y: { min: -100, max: 100, title: { display: true, text: "NPS" } },
+        ces: { position: "right", min: 1, max: 7, grid: { drawOnChartArea: false }, title: { display: true, text: "CES" } },
+        answers: { display: false, beginAtZero: true }
+      } }
+    });
     var dist = d.frt_distribution || {};
     make("chart-frt-dist", {
       type: "bar",

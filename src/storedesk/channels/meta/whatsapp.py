@@ -294,7 +294,10 @@ def _payloads(to: str, message: OutboundMessage, template: dict[str, Any] | None
             tpl["components"] = template["components"]
         return [{**base, "type": "template", "template": tpl}]
     out: list[dict[str, Any]] = []
-    if message.text.strip():
+    interactive = _interactive(message)
+    if interactive is not None:
+        out.append({**base, "type": "interactive", "interactive": interactive})
+    elif message.text.strip():
         out.append({**base, "type": "text", "text": {"preview_url": False, "body": message.text[:4096]}})
     for att in message.attachments:
         link = att.get("url")
@@ -308,6 +311,43 @@ def _payloads(to: str, message: OutboundMessage, template: dict[str, Any] | None
     if not out:
         raise PermanentSendError("nothing to send: the reply has no text and no attachment with a link")
     return out
+
+
+# Cloud API limits for interactive messages: body 1,024 characters; up to 3 reply buttons (title ≤ 20,
+# id ≤ 256); a list of up to 10 rows (title ≤ 24, description ≤ 72, id ≤ 200) behind a button (≤ 20)
+MAX_REPLY_BUTTONS, MAX_LIST_ROWS = 3, 10
+
+
+def _interactive(message: OutboundMessage) -> dict[str, Any] | None:
+    """Quick-reply buttons as an interactive message: reply buttons for up to 3, a list for up to 10.
+    More (an NPS scale has 11) cannot be sent as one: then the text goes, with its link."""
+    buttons = [b for b in message.buttons if b.get("id") and b.get("title")]
+    if not buttons or len(buttons) > MAX_LIST_ROWS or not message.text.strip():
+        return None
+    body = {"text": message.text[:1024]}
+    if len(buttons) <= MAX_REPLY_BUTTONS:
+        return {
+            "type": "button",
+            "body": body,
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": str(b["id"])[:256], "title": str(b["title"])[:20]}}
+                    for b in buttons
+                ]
+            },
+        }
+    rows = []
+    for b in buttons:
+        row = {"id": str(b["id"])[:200], "title": str(b["title"])[:24]}
+        if b.get("description"):
+            row["description"] = str(b["description"])[:72]
+        rows.append(row)
+    label = str(message.buttons_label or "Choose")[:20]
+    return {
+        "type": "list",
+        "body": body,
+        "action": {"button": label, "sections": [{"title": label[:24], "rows": rows}]},
+    }
 
 
 register_sender("whatsapp", WhatsAppSender())

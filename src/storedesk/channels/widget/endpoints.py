@@ -524,3 +524,27 @@ async def events(
             **_cors_headers(request, _allowed(who.channel.settings)),
         },
     )
+
+
+# --- survey buttons (docs/surveys.md) -----------------------------------------------------------------------
+
+
+class SurveyAnswerIn(TokenIn):
+    button_id: str = Field(min_length=9, max_length=200, pattern=r"^survey:[0-9]+-[A-Za-z0-9_-]+:[0-9]{1,2}$")
+
+
+@router.post("/widget/{slug}/survey", summary="The visitor taps a score of a survey in the chat")
+async def survey_answer(slug: str, body: SurveyAnswerIn, request: Request, session: Session) -> JSONResponse:
+    ip_limit.check(client_ip(request))
+    who = await service.visitor(
+        session, slug=slug, box=request.app.state.box, secret_keys=_secrets(request), token=body.token
+    )
+    allowed = _allowed(who.channel.settings)
+    _check_origin(request, allowed)
+    message_limit.check("visitor", who.chat.visitor_id)
+    from storedesk.surveys import service as surveys  # (the surveys domain, only for this route)
+
+    result = await surveys.answer_from_channel(
+        session, shop_id=who.shop.id, conversation_id=who.chat.conversation_id, button_id=body.button_id
+    )
+    return _json(request, allowed, {"answered": result is not None})

@@ -305,6 +305,12 @@ def message_json(message: Message, agent_name: str | None, slug: str, token: str
         "text": message.text,
         "attachments": atts,
         "created_at": message.created_at.isoformat(),
+        # quick replies (a survey's scores): the widget shows them as buttons → POST /widget/{slug}/survey
+        "buttons": [
+            {k: b[k] for k in ("id", "title", "description") if b.get(k)}
+            for b in (message.meta or {}).get("buttons") or []
+            if message.direction == Direction.outbound
+        ],
     }
 
 

@@ -147,10 +147,22 @@
       if (href && /^image\//.test(a.content_type || "")) li.appendChild(el("a", { href: href, target: "_blank", rel: "noopener" }, [el("img", { src: href, alt: a.filename || "" })]));
       else if (href) li.appendChild(el("a", { class: "sd-file", href: href, target: "_blank", rel: "noopener", text: a.filename || "file" }));
     });
+    if (m.buttons && m.buttons.length) li.appendChild(choices(m.buttons));
     if (m.id) li.setAttribute("data-id", m.id);
     if (!pendingNode) list.appendChild(li);
     list.scrollTop = list.scrollHeight;
     if (m.from === "agent" && !state.open && state.started) { state.unread++; setBadge(); }
+  }
+
+  function choices(buttons) { // a survey's scores: one tap answers (POST /survey), the answer comes back as a message
+    var row = el("div", { class: "sd-choices", role: "group" });
+    buttons.forEach(function (b) {
+      row.appendChild(el("button", { type: "button", class: "sd-choice", text: b.title, title: b.description || b.title, onclick: function (e) {
+        Array.prototype.forEach.call(row.children, function (x) { x.disabled = true; }); e.currentTarget.classList.add("sd-chosen");
+        post("/survey", { token: state.token, button_id: b.id }).then(connect).catch(function (err) { showNotice((err.error && err.error.message) || t.failed); });
+      } }));
+    });
+    return row;
   }
 
   function render() {
