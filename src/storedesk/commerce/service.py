@@ -1075,6 +1075,7 @@ __all__ = [
     "accept_webhook",
     "add_note",
     "add_tags",
+    "availability",
     "available_actions",
     "cancel_order",
     "connect_store",
@@ -1108,20 +1109,28 @@ async def available_actions(session: AsyncSession, *, shop_id: int, order_id: in
     store = (
         await StoreRepository(session, shop_id).get(order.store_id) if order.store_id is not None else None
     )
+    ext, _ = await sync.order_snapshot(session, order)
+    return availability(order, store, has_shipments=bool(ext.shipments))
+
+
+def availability(order: Order, store: Store | None, *, has_shipments: bool) -> Availability:
+    """What can be done with ``order`` now, from the mirror alone (no query: the agent UI's sidebar computes
+    it for every order it shows). ``store`` is the order's store (None if it has none)."""
     supported = (
         registry.actions_for(store.platform)
         if store is not None and store.status == "active"
         else frozenset()
     )
-    ext, _ = await sync.order_snapshot(session, order)
-    cancelled = ext.cancelled_at is not None
-    unshipped = ext.fulfillment_status == FulfillmentStatus.unfulfilled
+    cancelled = order.cancelled_at is not None
+    unshipped = order.fulfillment_status == FulfillmentStatus.unfulfilled
+    paid = order.financial_status in (FinancialStatus.paid, FinancialStatus.partially_refunded)
+    refundable = max(0, order.total_minor - order.refunded_minor) if paid else 0
     reasons: dict[str, str] = {}
     checks = {
         Action.cancel: (not cancelled and unshipped, "already cancelled" if cancelled else "already shipped"),
-        Action.refund: (_refundable(ext) > 0, "nothing left to refund"),
+        Action.refund: (refundable > 0, "nothing left to refund"),
         Action.shipping_address: (
-            not cancelled and unshipped and not ext.shipments,
+            not cancelled and unshipped and not has_shipments,
             "already shipped or cancelled",
         ),
         Action.note: (True, ""),
@@ -1130,7 +1139,7 @@ async def available_actions(session: AsyncSession, *, shop_id: int, order_id: in
             not cancelled and not unshipped,
             "not shipped yet" if not cancelled else "cancelled",
         ),
-        Action.resend_confirmation: (bool(ext.email), "no email address"),
+        Action.resend_confirmation: (bool(order.email), "no email address"),
     }
     available: dict[str, bool] = {}
     for action, (ok, why) in checks.items():
@@ -1152,8 +1161,8 @@ async def available_actions(session: AsyncSession, *, shop_id: int, order_id: in
         supported=sorted(a.value for a in supported),
         available=available,
         reasons=reasons,
-        refundable_minor=_refundable(ext),
-        currency=ext.currency,
+        refundable_minor=refundable,
+        currency=order.currency,
     )
 
 
