@@ -401,6 +401,9 @@ EVENT_TYPES = {
     Action.create_return: "order.return_created",
     Action.resend_confirmation: "order.confirmation_resent",
 }
+REFUSED_EVENT = "order.action_refused"
+# the order's audit trail: every action taken, and every refusal by the platform
+AUDIT_EVENT_TYPES = (*EVENT_TYPES.values(), REFUSED_EVENT)
 
 
 def _money(amount: int, currency: str) -> str:
@@ -509,7 +512,7 @@ async def _run_action(
             await record(
                 session,
                 shop_id=shop_id,
-                type="order.action_refused",
+                type=REFUSED_EVENT,
                 actor=actor,
                 order_id=order_id,
                 customer_id=customer_id,

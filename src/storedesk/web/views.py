@@ -15,8 +15,9 @@ from storedesk.agents.repository import AgentRepository, NotificationRepository,
 from storedesk.channels.models import Channel
 from storedesk.channels.outbound import RECIPIENT_KIND
 from storedesk.channels.repository import ChannelRepository
-from storedesk.commerce.models import Order, OrderLine, Refund, Return, Shipment, TrackingEvent
-from storedesk.commerce.repository import OrderRepository, ShipmentRepository
+from storedesk.commerce.models import Order, OrderLine, Refund, Return, Shipment, Store, TrackingEvent
+from storedesk.commerce.repository import OrderRepository, ShipmentRepository, StoreRepository
+from storedesk.commerce.service import AUDIT_EVENT_TYPES, Availability, availability
 from storedesk.conversations.models import Conversation, ConversationStatus, Message
 from storedesk.conversations.repository import INBOX_SORTS, InboxFilter, InboxRepository, TimelineRepository
 from storedesk.customers.models import Customer, CustomerIdentity
@@ -217,6 +218,14 @@ class OrderView:
     shipments: list[tuple[Shipment, list[TrackingEvent]]]
     returns: Sequence[Return]
     refunds: Sequence[Refund]
+    store: Store | None = None
+    actions: Availability | None = None
+    # the order's action history (audit events ``order.*``), newest first
+    history: list[Event] = field(default_factory=list)
+
+    @property
+    def can_act(self) -> bool:
+        return self.actions is not None and any(self.actions.available.values())
 
 
 @dataclass
@@ -328,16 +337,25 @@ async def customer_360(session: AsyncSession, shop: Shop, customer_id: int) -> C
     tracking = await ShipmentRepository(session, shop.id).events(
         [s.id for ss in shipments.values() for s in ss]
     )
-    views = [
-        OrderView(
-            order=o,
-            lines=lines.get(o.id, []),
-            shipments=[(s, tracking.get(s.id, [])) for s in shipments.get(o.id, [])],
-            returns=await orders_repo.returns(o.id),
-            refunds=await orders_repo.refunds(o.id),
+    stores = {s.id: s for s in await StoreRepository(session, shop.id).all()} if shown else {}
+    history = await order_history(session, shop.id, customer.id, ids)
+    views = []
+    for o in shown:
+        store = stores.get(o.store_id) if o.store_id is not None else None
+        views.append(
+            OrderView(
+                order=o,
+                lines=lines.get(o.id, []),
+                shipments=[(s, tracking.get(s.id, [])) for s in shipments.get(o.id, [])],
+                returns=await orders_repo.returns(o.id),
+                refunds=await orders_repo.refunds(o.id),
+                store=store,
+                actions=availability(o, store, has_shipments=bool(shipments.get(o.id)))
+                if store is not None
+                else None,
+                history=history.get(o.id, []),
+            )
         )
-        for o in shown
-    ]
     ltv = sum(o.total_minor - o.refunded_minor for o in orders if o.cancelled_at is None)
     conversations, _ = await InboxRepository(session, shop.id).inbox(
         InboxFilter(customer_id=customer.id), sort="activity", offset=0, limit=20
@@ -351,6 +369,33 @@ async def customer_360(session: AsyncSession, shop: Shop, customer_id: int) -> C
         currency=orders[0].currency if orders else shop.currency,
         conversations=conversations,
     )
+
+
+HISTORY_LIMIT = 200
+
+
+async def order_history(
+    session: AsyncSession, shop_id: int, customer_id: int, order_ids: Sequence[int]
+) -> dict[int, list[Event]]:
+    """The audit trail of these orders (actions taken from storedesk and refusals), newest first."""
+    if not order_ids:
+        return {}
+    stmt = (
+        EventRepository(session, shop_id)
+        .select()
+        .where(
+            Event.customer_id == customer_id,
+            Event.order_id.in_(list(order_ids)),
+            Event.type.in_(AUDIT_EVENT_TYPES),
+        )
+        .order_by(Event.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    out: dict[int, list[Event]] = {}
+    for event in (await session.execute(stmt)).scalars():
+        if event.order_id is not None:
+            out.setdefault(event.order_id, []).append(event)
+    return out
 
 
 def macro_values(
