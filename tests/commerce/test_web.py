@@ -67,10 +67,92 @@ async def test_admin_connects_a_store_through_the_form(
     assert "it is shown only now" in r.text
     await run_jobs()
     page = await web.get("/app/stores")
-    assert "shop.example" in page.text and "done · 100 %" in page.text
+    assert "shop.example" in page.text and "done</span> · 100 %" in page.text
     assert "Mirrored: 3 orders" in page.text
     assert await rows(db, "SELECT platform, status FROM stores") == [("woocommerce", "active")]
 
     viewer, _ = await _session(db, shop_a.agent_ids["viewer"])
     web.cookies.set("storedesk_session", viewer)
     assert (await web.get("/app/stores")).status_code == 403
+
+
+async def test_a_revoked_token_pauses_the_store_and_the_admin_reconnects_it(
+    web: httpx.AsyncClient, db: Database, shop_a: ShopWorld, fakes: Served, run_jobs: Any
+) -> None:
+    fakes.shopify.reset(orders=2, customers=1, products=1)
+    cookie, csrf = await _session(db, shop_a.agent_ids["admin"])
+    web.cookies.set("storedesk_session", cookie)
+    form = {
+        "csrf_token": csrf,
+        "platform": "shopify",
+        "store_domain": fakes.shopify.domain,
+        "access_token": fakes.shopify.token,
+        "api_secret": fakes.shopify.api_secret,
+        "base_url": fakes.shopify_url,
+    }
+    r = await web.post("/app/stores", data=form)
+    assert r.status_code == 303
+    await run_jobs()
+    (store_id,) = [i for (i,) in await rows(db, "SELECT id FROM stores")]
+
+    fakes.shopify.token = "shpat_rotated_token"  # the merchant uninstalled the app / rotated the token
+    r = await web.post(f"/api/v1/stores/{store_id}/reconcile", headers=shop_a.h("admin"))
+    assert r.status_code == 202
+    await run_jobs()
+    (status, error), *_ = await rows(db, "SELECT status, last_error FROM stores")
+    assert status == "paused"
+    assert [
+        t for (t,) in await rows(db, "SELECT type FROM events WHERE type LIKE 'store.%' ORDER BY id")
+    ] == [
+        "store.connected",
+        "store.paused",
+    ]
+    page = await web.get("/app/stores")
+    assert 'data-store-status="paused"' in page.text
+    assert "Syncing is paused: the platform no longer accepts storedesk's credentials." in page.text
+    assert error == "the store rejected the access token (Shopify answered 401)"
+    assert f'<p class="small">{error}</p>' in page.text
+    assert "Resume backfill" not in page.text and "Test and reconnect" in page.text
+
+    # order actions are off until then, and say why
+    order_id = (await rows(db, "SELECT id FROM orders ORDER BY id LIMIT 1"))[0][0]
+    r = await web.get(f"/api/v1/orders/{order_id}/actions", headers=shop_a.h("agent"))
+    assert r.json()["reasons"]["cancel"] == "the order is not linked to a connected store"
+
+    for who in ("agent", "viewer"):
+        other, other_csrf = await _session(db, shop_a.agent_ids[who])
+        web.cookies.set("storedesk_session", other)
+        r = await web.post(
+            f"/app/stores/{store_id}/reconnect",
+            data={
+                "csrf_token": other_csrf,
+                "access_token": fakes.shopify.token,
+                "store_domain": fakes.shopify.domain,
+            },
+        )
+        assert r.status_code == 403, who
+    web.cookies.set("storedesk_session", cookie)
+    reconnect = {"csrf_token": csrf, "store_domain": fakes.shopify.domain, "access_token": "shpat_old_token"}
+    r = await web.post(f"/app/stores/{store_id}/reconnect", data=reconnect)
+    assert r.status_code == 422
+    assert "The connection test failed:" in r.text
+    assert await rows(db, "SELECT status FROM stores") == [("paused",)]
+    r = await web.post(
+        f"/app/stores/{store_id}/reconnect", data={**reconnect, "access_token": fakes.shopify.token}
+    )
+    assert (r.status_code, r.headers["location"]) == (303, "/app/stores")
+    assert await rows(db, "SELECT status, last_error, base_url FROM stores") == [
+        ("active", None, fakes.shopify_url)
+    ]
+    assert [
+        t for (t,) in await rows(db, "SELECT type FROM events WHERE type LIKE 'store.%' ORDER BY id")
+    ] == [
+        "store.connected",
+        "store.paused",
+        "store.reconnected",
+    ]
+    page = await web.get("/app/stores")
+    assert "Reconnected Nordlys Home; syncing again." in page.text
+    assert 'data-store-status="active"' in page.text
+    r = await web.get(f"/api/v1/orders/{order_id}/actions", headers=shop_a.h("agent"))
+    assert r.json()["available"]["cancel"] is True

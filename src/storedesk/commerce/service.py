@@ -265,11 +265,85 @@ async def connect_store(
         return Connected(store, webhook_path(store), generated)
 
 
+async def reconnect_store(
+    db: Database,
+    *,
+    shop_id: int,
+    actor: Actor,
+    store_id: int,
+    credentials: Mapping[str, Any],
+    base_url: str | None = None,
+    box: SecretBox | None = None,
+) -> Store:
+    """New credentials for a paused store (token revoked, scope removed): test them (network, outside any
+    transaction), make sure they reach the same store, save them and resume the backfill where it stopped.
+    The mirror stays as it is — nothing is copied twice."""
+    async with db.transaction() as session:
+        await _authorize(session, shop_id, actor, Role.admin)
+        store = await StoreRepository(session, shop_id).get_or_404(store_id)
+        if store.status != "paused":
+            raise InvalidTransition(f"store {store_id} is not paused; only a paused store can be reconnected")
+        platform, external_id, old_base = store.platform, store.external_id, store.base_url
+    missing = [k for k in REQUIRED_CREDENTIALS[platform] if not str(credentials.get(k) or "").strip()]
+    if missing:
+        raise ValidationFailed(f"{platform} needs {', '.join(missing)}", details={"missing": missing})
+    secret_box = registry.box(box)
+    creds = {k: (v.strip() if isinstance(v, str) else v) for k, v in credentials.items() if v is not None}
+    url = base_url or old_base
+    try:
+        connector = registry.build(
+            platform,
+            creds,
+            base_url=url,
+            http_overrides={"max_retries": 1, "max_wait": 10.0, "timeout": 15.0},
+        )
+    except NotSupported as exc:
+        raise StoreConnectionFailed(exc.message, code=exc.code) from exc
+    try:
+        info = await connector.test()
+    except ConnectorError as exc:
+        raise _store_error(exc, connecting=True) from exc
+    finally:
+        await connector.aclose()
+    if info.external_id != external_id:
+        raise StoreConnectionFailed(
+            f"these credentials open another store ({info.name}), not {external_id}; connect it as a new store",
+            code="other_store",
+        )
+    async with db.transaction() as session:
+        store = await StoreRepository(session, shop_id).get_for_update(store_id)
+        if store.status != "paused":
+            raise InvalidTransition(f"store {store_id} is not paused; only a paused store can be reconnected")
+        if info.currency:
+            creds["currency"] = info.currency
+        if not creds.get(WEBHOOK_SECRET[platform]):
+            old = secret_box.decrypt_json(store.credentials_encrypted) if store.credentials_encrypted else {}
+            if old.get(WEBHOOK_SECRET[platform]):
+                creds[WEBHOOK_SECRET[platform]] = old[WEBHOOK_SECRET[platform]]  # keep the webhook secret
+        store.credentials_encrypted = secret_box.encrypt_json(creds)
+        store.base_url = url
+        store.status = "active"
+        store.last_error = None
+        state = dict(store.sync_state or {})
+        state["scopes"] = list(info.scopes)
+        store.sync_state = state
+        await record(
+            session,
+            shop_id=shop_id,
+            type="store.reconnected",
+            actor=actor,
+            data={"store_id": store.id, "platform": platform},
+        )
+        if ((state.get("backfill") or {}).get("status")) != "done":
+            await sync.schedule_backfill(session, store)
+        return store
+
+
 async def disconnect_store(session: AsyncSession, *, shop_id: int, actor: Actor, store_id: int) -> Store:
     """Forget the credentials and stop syncing; the mirrored orders stay (conversations point at them)."""
     await _authorize(session, shop_id, actor, Role.admin)
     store = await StoreRepository(session, shop_id).get_for_update(store_id)
-    if store.status != "active":
+    if store.status not in ("active", "paused"):
         raise InvalidTransition(f"store {store_id} is not connected")
     store.status = "disconnected"
     store.credentials_encrypted = None
@@ -509,6 +583,7 @@ async def _run_action(
         order.action_pending = None
         order.action_started_at = None
         if failure is not None:
+            await sync.pause_if_revoked(session, store, failure)
             await record(
                 session,
                 shop_id=shop_id,
@@ -1085,6 +1160,7 @@ __all__ = [
     "create_return",
     "disconnect_store",
     "import_records",
+    "reconnect_store",
     "refund_order",
     "request_backfill",
     "resend_confirmation",

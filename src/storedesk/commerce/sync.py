@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storedesk.channels.models import InboundEvent
 from storedesk.commerce.connectors import registry
 from storedesk.commerce.connectors.protocol import (
+    AuthRejected,
     Connector,
     ConnectorError,
     CustomerChanged,
@@ -50,6 +51,7 @@ from storedesk.commerce.connectors.protocol import (
     Ignored,
     InventoryRef,
     MalformedPayload,
+    MissingScope,
     OrderChanged,
     OrderRef,
     Page,
@@ -1365,11 +1367,19 @@ async def run_backfill(
         _write_state(store, bf)
     pages = items = 0
 
-    async def finish(status: str, error: str | None = None, *, keep_lease: bool = False) -> None:
+    async def finish(
+        status: str,
+        error: str | None = None,
+        *,
+        keep_lease: bool = False,
+        cause: ConnectorError | None = None,
+    ) -> None:
         async with db.transaction() as session:
             store = await _lock_store(session, store_id)
             if store is None:
                 return
+            if cause is not None:
+                await pause_if_revoked(session, store, cause)
             current = dict((store.sync_state or {}).get("backfill") or {})
             if (current.get("lease") or {}).get("owner") != owner:
                 return
@@ -1449,7 +1459,7 @@ async def run_backfill(
         if exc.retryable:
             await finish("retrying", exc.message)
             raise
-        await finish("failed", exc.message)
+        await finish("failed", exc.message, cause=exc)
         return BackfillResult("failed", pages, items, error=exc.message)
     except BaseException:
         await finish("interrupted", "the backfill stopped unexpectedly; it resumes from its last page")
@@ -1458,6 +1468,23 @@ async def run_backfill(
         _drop(locals().get("ahead"))
         if own_connector:
             await conn.aclose()
+
+
+async def pause_if_revoked(session: AsyncSession, store: Store, exc: ConnectorError) -> bool:
+    """A revoked token or a removed scope stops the store's sync (status ``paused``) until an admin
+    reconnects it with working credentials (``service.reconnect_store``); the stores page says why."""
+    if not isinstance(exc, AuthRejected | MissingScope) or store.status != "active":
+        return False
+    store.status = "paused"
+    store.last_error = exc.message
+    await record(
+        session,
+        shop_id=store.shop_id,
+        type="store.paused",
+        actor=SYSTEM,
+        data={"store_id": store.id, "platform": store.platform, "error": exc.code, "message": exc.message},
+    )
+    return True
 
 
 def _drop(ahead: asyncio.Future[Any] | None) -> None:
@@ -1556,6 +1583,7 @@ async def reconcile(
             store = await session.get(Store, store_id)
             if store is not None:
                 store.last_error = exc.message
+                await pause_if_revoked(session, store, exc)
         if exc.retryable:
             raise
         return ReconcileResult("failed", total, changed, since, exc.message)
