@@ -205,6 +205,11 @@ def test_admin_connects_two_stores_and_an_agent_cancels_and_refunds_from_the_sid
     refund_id, _ = orders[f"woocommerce:{woo_order}"]
     assert len(orders) == 3
 
+    # the admin keeps the conversation open: the agent's actions appear there live
+    admin.goto(f"{live.url}/app/c/{live.conversation_id}")
+    admin.wait_for_function("() => window.htmx !== undefined")
+    admin.wait_for_timeout(300)  # the event stream is connected
+
     # --- the agent cancels the unfulfilled Shopify order from the sidebar
     agent = sign_in(browser, live, "agent@nordlys.test")
     agent.goto(f"{live.url}/app/c/{live.conversation_id}")
@@ -232,6 +237,10 @@ def test_admin_connects_two_stores_and_an_agent_cancels_and_refunds_from_the_sid
     assert result.inner_text().startswith("Done.")
     assert agent.locator(f"#order-{cancel_id} [data-event='order.cancelled']").count() == 1
     assert agent.locator(f"#order-{cancel_id} [data-order-action=cancel]").count() == 0
+    admin.locator(f"#order-{cancel_id} [data-event='order.cancelled']").wait_for(state="attached")
+    assert admin.locator(f"#order-{cancel_id} [data-order-action=cancel]").count() == 0
+    agent.wait_for_timeout(2500)  # the agent's own live refresh keeps the result on screen
+    assert agent.locator(f"#order-{cancel_id} [data-result=cancel]").count() == 1
 
     # --- and refunds one line of the WooCommerce order
     order = agent.locator(f"#order-{refund_id}")

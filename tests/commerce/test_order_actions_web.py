@@ -21,6 +21,7 @@ from storedesk.config import Settings
 from storedesk.conversations import service as conversations
 from storedesk.db.session import Database
 from storedesk.kit.actor import SYSTEM
+from storedesk.web.live import sse_names
 from tests.commerce.conftest import rows, scalar
 from tests.commerce.test_actions import demo_order, snapshot
 from tests.conftest import ShopWorld
@@ -296,3 +297,11 @@ async def test_without_htmx_the_conversation_page_carries_the_panel(
     assert "The demo store tagged order 1001" in page.text  # the flash
     assert await rows(db, "SELECT tags FROM orders") in ([(["vip", "gift"],)], [('["vip", "gift"]',)])
     _unused: Any = None
+
+
+def test_order_and_customer_events_refresh_the_customer_sidebar_live() -> None:
+    event = {"type": "order.refunded", "conversation_id": None, "customer_id": 5}
+    assert sse_names(event, 3) == ["customer-5"]
+    assert sse_names({"type": "order.synced", "customer_id": 5}, 3) == ["customer-5"]
+    assert sse_names({"type": "customer.updated", "customer_id": 5}, 3) == ["inbox", "customer-5"]
+    assert sse_names({"type": "order.synced", "customer_id": None}, 3) == []
