@@ -22,7 +22,7 @@ from storedesk.conversations import service as conversations
 from storedesk.db.session import Database
 from storedesk.kit.actor import SYSTEM
 from storedesk.web.live import sse_names
-from tests.commerce.conftest import rows, scalar
+from tests.commerce.conftest import Served, rows, scalar, shopify_body
 from tests.commerce.test_actions import demo_order, snapshot
 from tests.conftest import ShopWorld
 
@@ -305,3 +305,42 @@ def test_order_and_customer_events_refresh_the_customer_sidebar_live() -> None:
     assert sse_names({"type": "order.synced", "customer_id": 5}, 3) == ["customer-5"]
     assert sse_names({"type": "customer.updated", "customer_id": 5}, 3) == ["inbox", "customer-5"]
     assert sse_names({"type": "order.synced", "customer_id": None}, 3) == []
+
+
+async def test_the_platforms_refusal_is_explained_in_place_and_audited(
+    web: httpx.AsyncClient, db: Database, shop_a: ShopWorld, fakes: Served, run_jobs: Any
+) -> None:
+    fakes.shopify.reset(orders=1)
+    (external,) = list(fakes.shopify.orders)
+    r = await web.post("/api/v1/stores", json=shopify_body(fakes), headers=shop_a.h("admin"))
+    assert r.status_code == 201, r.text
+    await run_jobs()
+    async with db.transaction() as session:
+        customer_id = (await rows(db, "SELECT customer_id FROM orders"))[0][0]
+        conv = await conversations.open_conversation(
+            session, shop_id=shop_a.id, actor=SYSTEM, customer_id=customer_id, channel_id=shop_a.channel_id
+        )
+    order_id = (await rows(db, "SELECT id FROM orders"))[0][0]
+    csrf = await sign_in(web, db, shop_a.agent_ids["agent"])
+    fakes.shopify.fulfil(external)  # shipped meanwhile; the webhook has not arrived yet
+    address = {
+        "name": "Grace Hopper",
+        "address1": "Unter den Linden 5",
+        "city": "Berlin",
+        "zip": "10117",
+        "country_code": "DE",
+    }
+    url = f"/app/c/{conv.id}/orders/{order_id}/shipping-address"
+    r = await web.post(url, data={"csrf_token": csrf, "step": "preview", **address}, headers=HX)
+    assert r.status_code == 200 and "Unter den Linden 5" in r.text
+    r = await web.post(url, data={"csrf_token": csrf, "step": "confirm", **address}, headers=HX)
+    assert r.status_code == 422
+    assert (r.headers["HX-Retarget"], r.headers["HX-Reswap"]) == ("#sidebar", "outerHTML")
+    assert 'data-result="refused"' in r.text
+    assert "Shopify refused: Shipping address cannot be changed after fulfillment" in r.text
+    assert 'data-event="order.action_refused"' in r.text
+    assert "tried: Change address" in r.text
+    assert await rows(
+        db, "SELECT type, actor_id FROM events WHERE type LIKE 'order.%' AND type != 'order.synced'"
+    ) == [("order.action_refused", shop_a.agent_ids["agent"])]
+    assert fakes.shopify.orders[external]["shipping_address"]["address1"] != "Unter den Linden 5"
