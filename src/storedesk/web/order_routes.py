@@ -25,11 +25,13 @@ from storedesk.commerce.models import Order
 from storedesk.commerce.repository import OrderRepository
 from storedesk.commerce.schemas import Confirmable
 from storedesk.commerce.service import ConfirmationRequired
+from storedesk.conversations.models import ConversationStatus
 from storedesk.conversations.repository import InboxRepository
 from storedesk.kit.errors import Forbidden, NotFound, StoredeskError, ValidationFailed
 from storedesk.web import views
 from storedesk.web.deps import AgentWeb, WebContext, WebRoute, is_htmx, page, redirect
 from storedesk.web.i18n import _
+from storedesk.web.presence import presence
 
 router = APIRouter(prefix="/app/c/{conversation_id}/orders/{order_id}", route_class=WebRoute)
 
@@ -242,6 +244,25 @@ async def _render(
 ) -> Response:
     """htmx: the panel alone (form, preview) or the whole sidebar (after a result). Without htmx: the
     conversation page with the panel open."""
+    if is_htmx(request) and panel is not None:
+        conversation = await InboxRepository(session, ctx.shop_id).get_or_404(conversation_id)
+        order = await OrderRepository(session, ctx.shop_id).get_or_404(panel.order_id)
+        (ov,) = await views.order_views(session, ctx.shop_id, conversation.customer_id, [order])
+        return page(
+            request,
+            "partials/order_panel.html",
+            {"conv": conversation, "ov": ov, "panel": panel},
+            status_code=status_code,
+        )
+    if is_htmx(request):
+        data = await views.sidebar_page(session, ctx.shop, conversation_id)
+        return page(
+            request,
+            "partials/sidebar.html",
+            {"c": data, "conv": data.conversation, "notice": notice},
+            status_code=status_code,
+            headers={"HX-Retarget": "#sidebar", "HX-Reswap": "outerHTML"},
+        )
     data = await views.conversation_page(session, ctx.shop, conversation_id)
     context: dict[str, Any] = {
         "c": data,
@@ -249,25 +270,8 @@ async def _render(
         "panel": panel,
         "notice": notice,
     }
-    if is_htmx(request):
-        if panel is not None:
-            ov = next(
-                (o for o in (data.customer.orders if data.customer else []) if o.order.id == panel.order_id),
-                None,
-            )
-            return page(request, "partials/order_panel.html", {**context, "ov": ov}, status_code=status_code)
-        return page(
-            request,
-            "partials/sidebar.html",
-            context,
-            status_code=status_code,
-            headers={"HX-Retarget": "#sidebar", "HX-Reswap": "outerHTML"},
-        )
     params = views.InboxParams.parse({})
     rows, has_more = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, data.directory)
-    from storedesk.conversations.models import ConversationStatus
-    from storedesk.web.presence import presence
-
     context.update(
         params=params,
         others=presence.others(ctx.shop_id, conversation_id, ctx.agent.id),

@@ -330,32 +330,7 @@ async def customer_360(session: AsyncSession, shop: Shop, customer_id: int) -> C
         key=lambda o: (o.placed_at, o.id),
         reverse=True,
     )
-    shown = orders[:20]
-    ids = [o.id for o in shown]
-    lines = await orders_repo.lines(ids)
-    shipments = await orders_repo.shipments(ids)
-    tracking = await ShipmentRepository(session, shop.id).events(
-        [s.id for ss in shipments.values() for s in ss]
-    )
-    stores = {s.id: s for s in await StoreRepository(session, shop.id).all()} if shown else {}
-    history = await order_history(session, shop.id, customer.id, ids)
-    views = []
-    for o in shown:
-        store = stores.get(o.store_id) if o.store_id is not None else None
-        views.append(
-            OrderView(
-                order=o,
-                lines=lines.get(o.id, []),
-                shipments=[(s, tracking.get(s.id, [])) for s in shipments.get(o.id, [])],
-                returns=await orders_repo.returns(o.id),
-                refunds=await orders_repo.refunds(o.id),
-                store=store,
-                actions=availability(o, store, has_shipments=bool(shipments.get(o.id)))
-                if store is not None
-                else None,
-                history=history.get(o.id, []),
-            )
-        )
+    views = await order_views(session, shop.id, customer.id, orders[:20])
     ltv = sum(o.total_minor - o.refunded_minor for o in orders if o.cancelled_at is None)
     conversations, _ = await InboxRepository(session, shop.id).inbox(
         InboxFilter(customer_id=customer.id), sort="activity", offset=0, limit=20
@@ -372,6 +347,44 @@ async def customer_360(session: AsyncSession, shop: Shop, customer_id: int) -> C
 
 
 HISTORY_LIMIT = 200
+
+
+async def order_views(
+    session: AsyncSession, shop_id: int, customer_id: int, orders: Sequence[Order]
+) -> list[OrderView]:
+    """What the sidebar shows per order — lines, shipments with tracking, returns, refunds, the store, the
+    actions possible now and the action history — in a fixed number of queries, however many orders."""
+    ids = [o.id for o in orders]
+    if not ids:
+        return []
+    repo = OrderRepository(session, shop_id)
+    lines = await repo.lines(ids)
+    shipments = await repo.shipments(ids)
+    tracking = await ShipmentRepository(session, shop_id).events(
+        [s.id for ss in shipments.values() for s in ss]
+    )
+    returns = await repo.returns_of(ids)
+    refunds = await repo.refunds_of(ids)
+    stores = {s.id: s for s in await StoreRepository(session, shop_id).all()}
+    history = await order_history(session, shop_id, customer_id, ids)
+    out = []
+    for o in orders:
+        store = stores.get(o.store_id) if o.store_id is not None else None
+        out.append(
+            OrderView(
+                order=o,
+                lines=lines.get(o.id, []),
+                shipments=[(s, tracking.get(s.id, [])) for s in shipments.get(o.id, [])],
+                returns=returns.get(o.id, []),
+                refunds=refunds.get(o.id, []),
+                store=store,
+                actions=availability(o, store, has_shipments=bool(shipments.get(o.id)))
+                if store is not None
+                else None,
+                history=history.get(o.id, []),
+            )
+        )
+    return out
 
 
 async def order_history(
@@ -458,6 +471,28 @@ async def conversation_page(
         directory=dirs,
         customer=c360,
         language=language,
+        scope=scope,
+    )
+
+
+async def sidebar_page(
+    session: AsyncSession, shop: Shop, conversation_id: int, *, scope: str = "conversation"
+) -> ConversationPage:
+    """Only what the customer sidebar shows (no timeline, no macros): its live refresh and the order actions
+    re-render it often."""
+    conversation = await InboxRepository(session, shop.id).get_or_404(conversation_id)
+    dirs = await directory(session, shop.id)
+    return ConversationPage(
+        conversation=conversation,
+        tags=[],
+        channel=dirs.channels.get(conversation.channel_id),
+        timeline=[],
+        truncated=False,
+        reply_channels=[],
+        macros=[],
+        directory=dirs,
+        customer=await customer_360(session, shop, conversation.customer_id),
+        language=shop.default_language,
         scope=scope,
     )
 
