@@ -111,6 +111,13 @@
       elt._missed = true;
     }
   });
+  document.addEventListener("htmx:afterSwap", function (ev) {  /* keyboard: focus the opened form */
+    var target = ev.detail.target;
+    if (!target || !target.id || target.id.indexOf("oa-") !== 0) return;
+    var first = $(".error", target) ? $("[aria-invalid=true]", target) : null;
+    first = first || $("[data-confirm]", target) || $("input:not([type=hidden]), select, textarea", target);
+    if (first) first.focus();
+  });
   setInterval(function () {  /* catch up on what was held back once the form is closed */
     var elt = $("#sidebar[data-live-sidebar]");
     if (elt && elt._missed && !$(".action-panel", elt) && Date.now() >= sidebarQuietUntil) {
