@@ -14,7 +14,9 @@ from storedesk.agents.service import _issue_token
 from storedesk.api.app import create_app
 from storedesk.commerce import tasks as commerce_tasks
 from storedesk.config import Settings
+from storedesk.conversations.service import open_conversation
 from storedesk.db.session import Database
+from storedesk.kit.actor import SYSTEM
 from tests.commerce.conftest import Served, rows
 from tests.conftest import ShopWorld
 
@@ -115,9 +117,20 @@ async def test_a_revoked_token_pauses_the_store_and_the_admin_reconnects_it(
     assert "Resume backfill" not in page.text and "Test and reconnect" in page.text
 
     # order actions are off until then, and say why
-    order_id = (await rows(db, "SELECT id FROM orders ORDER BY id LIMIT 1"))[0][0]
+    order_id, customer_id = (await rows(db, "SELECT id, customer_id FROM orders ORDER BY id LIMIT 1"))[0]
     r = await web.get(f"/api/v1/orders/{order_id}/actions", headers=shop_a.h("agent"))
     assert r.json()["reasons"]["cancel"] == "the order is not linked to a connected store"
+    async with db.transaction() as session:
+        conv = await open_conversation(
+            session, shop_id=shop_a.id, actor=SYSTEM, customer_id=customer_id, channel_id=shop_a.channel_id
+        )
+    agent, _ = await _session(db, shop_a.agent_ids["agent"])
+    web.cookies.set("storedesk_session", agent)
+    sidebar = await web.get(f"/app/c/{conv.id}/sidebar")
+    assert "data-order-action=" not in sidebar.text
+    assert (
+        "Order actions need a connected store: an admin can reconnect it on the Stores page." in sidebar.text
+    )
 
     for who in ("agent", "viewer"):
         other, other_csrf = await _session(db, shop_a.agent_ids[who])
