@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -61,9 +62,17 @@ async def test_admin_connects_a_store_through_the_form(
         "consumer_secret": "cs_wrong_secret_0000",
         "base_url": fakes.woo_url,
     }
+    before = await rows(db, "SELECT count(*) FROM events")
+    r = await web.post("/app/stores", data={k: v for k, v in form.items() if k != "csrf_token"})
+    assert r.status_code == 403  # no CSRF token: refused before anything is asked
+    r = await web.post("/app/stores", data={**form, "consumer_key": "", "site_url": " "})
+    assert r.status_code == 422
+    assert re.findall(r'data-error-for="([a-z_]+)">Required.<', r.text) == ["site_url", "consumer_key"]
+    assert fakes.woo.faults.requests == []  # nothing was sent to the platform
     r = await web.post("/app/stores", data=form)
     assert r.status_code == 422
     assert "the store rejected the consumer key or secret (Consumer secret is invalid.)" in r.text
+    assert await rows(db, "SELECT count(*) FROM events") == before
     r = await web.post("/app/stores", data={**form, "consumer_secret": fakes.woo.secret})
     assert r.status_code == 200  # the generated webhook secret is shown once
     assert "it is shown only now" in r.text
@@ -145,6 +154,9 @@ async def test_a_revoked_token_pauses_the_store_and_the_admin_reconnects_it(
         )
         assert r.status_code == 403, who
     web.cookies.set("storedesk_session", cookie)
+    for path in ("reconnect", "disconnect", "backfill"):  # without the CSRF token: refused
+        r = await web.post(f"/app/stores/{store_id}/{path}", data={"access_token": fakes.shopify.token})
+        assert r.status_code == 403, path
     reconnect = {"csrf_token": csrf, "store_domain": fakes.shopify.domain, "access_token": "shpat_old_token"}
     r = await web.post(f"/app/stores/{store_id}/reconnect", data=reconnect)
     assert r.status_code == 422

@@ -166,14 +166,16 @@ async def connect(
         )
     except StoredeskError as exc:
         await undo(session, ctx)
+        missing = exc.details.get("missing") if isinstance(exc.details, dict) else None
+        errors: dict[str, Any] = {"platform": platform}
+        if missing:  # said next to each empty field
+            errors["fields"] = {str(name): _("Required.") for name in missing}
+        else:
+            errors["connect"] = exc.message
         return _page(
             request,
             "commerce/stores.html",
-            _context(
-                await _stores(request, session, ctx.shop_id),
-                errors={"connect": exc.message, "platform": platform},
-                values=values,
-            ),
+            _context(await _stores(request, session, ctx.shop_id), errors=errors, values=values),
             status_code=422,
         )
     flash = _("Connected %(name)s; the backfill has started.", name=connected.store.name)
