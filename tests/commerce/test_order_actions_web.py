@@ -19,6 +19,7 @@ from storedesk.api.app import create_app
 from storedesk.commerce import tasks as commerce_tasks
 from storedesk.config import Settings
 from storedesk.conversations import service as conversations
+from storedesk.customers.service import create_customer, merge
 from storedesk.db.session import Database
 from storedesk.kit.actor import SYSTEM
 from storedesk.web.live import sse_names
@@ -344,3 +345,27 @@ async def test_the_platforms_refusal_is_explained_in_place_and_audited(
         db, "SELECT type, actor_id FROM events WHERE type LIKE 'order.%' AND type != 'order.synced'"
     ) == [("order.action_refused", shop_a.agent_ids["agent"])]
     assert fakes.shopify.orders[external]["shipping_address"]["address1"] != "Unter den Linden 5"
+
+
+async def test_the_action_history_survives_a_customer_merge(
+    web: httpx.AsyncClient, db: Database, shop_a: ShopWorld
+) -> None:
+    order_id, _ = await demo_order(db, shop_a)
+    r = await web.post(
+        f"/api/v1/orders/{order_id}/actions/note",
+        json={"note": "Gift wrap", "confirm": True},
+        headers=shop_a.h(),
+    )
+    assert r.status_code == 200
+    async with db.transaction() as session:
+        survivor = await create_customer(session, shop_id=shop_a.id, actor=SYSTEM, name="Same person")
+        await merge(
+            session, shop_id=shop_a.id, actor=SYSTEM, survivor_id=survivor.id, merged_id=shop_a.customer_id
+        )
+        conv = await conversations.open_conversation(
+            session, shop_id=shop_a.id, actor=SYSTEM, customer_id=survivor.id, channel_id=shop_a.channel_id
+        )
+    await sign_in(web, db, shop_a.agent_ids["agent"])
+    sidebar = await web.get(f"/app/c/{conv.id}/sidebar")
+    assert 'data-order="1001"' in sidebar.text
+    assert 'data-event="order.note_added"' in sidebar.text and "Gift wrap" in sidebar.text

@@ -347,6 +347,18 @@ async def customer_360(session: AsyncSession, shop: Shop, customer_id: int) -> C
 
 
 HISTORY_LIMIT = 200
+MERGE_DEPTH = 5
+
+
+async def _with_merged(session: AsyncSession, shop_id: int, customer_id: int) -> list[int]:
+    """The customer and every customer merged into it (directly or through others)."""
+    ids, frontier = [customer_id], [customer_id]
+    for _ in range(MERGE_DEPTH):
+        frontier = await CustomerRepository(session, shop_id).merged_into(frontier)
+        if not frontier:
+            break
+        ids.extend(frontier)
+    return ids
 
 
 async def order_views(
@@ -390,14 +402,16 @@ async def order_views(
 async def order_history(
     session: AsyncSession, shop_id: int, customer_id: int, order_ids: Sequence[int]
 ) -> dict[int, list[Event]]:
-    """The audit trail of these orders (actions taken from storedesk and refusals), newest first."""
+    """The audit trail of these orders (actions taken from storedesk and refusals), newest first. Events
+    keep the customer they were written for, so customers merged into this one are searched too."""
     if not order_ids:
         return {}
+    customer_ids = await _with_merged(session, shop_id, customer_id)
     stmt = (
         EventRepository(session, shop_id)
         .select()
         .where(
-            Event.customer_id == customer_id,
+            Event.customer_id.in_(customer_ids),
             Event.order_id.in_(list(order_ids)),
             Event.type.in_(AUDIT_EVENT_TYPES),
         )
