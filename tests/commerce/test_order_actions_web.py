@@ -153,6 +153,11 @@ async def test_refund_one_line_and_bad_input_is_explained_next_to_the_field(
         ({f"qty_{mug}": "3"}, f"qty_{mug}", "At most 2."),
         ({f"qty_{mug}": "x"}, f"qty_{mug}", "Enter a whole number."),
         ({"shipping": "abc"}, "shipping", "Enter an amount like 12.50."),
+        ({"amount": "NaN"}, "amount", "Enter an amount like 12.50."),
+        ({"amount": "Infinity"}, "amount", "Enter an amount like 12.50."),
+        ({"amount": "1.005"}, "amount", "Enter an amount like 12.50."),
+        ({"amount": "-5"}, "amount", "Enter an amount like 12.50."),
+        ({"amount": "0"}, "amount", "Enter an amount like 12.50."),
         ({}, "lines", "Choose what to refund: a quantity of a line, shipping or an amount."),
     ]
     for data, name, message in bad:

@@ -10,9 +10,11 @@ and calls the platform with none open).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -20,7 +22,7 @@ from starlette.datastructures import FormData
 from storedesk.api.deps import Session
 from storedesk.commerce.action_requests import ROUTES, perform
 from storedesk.commerce.connectors.common import from_minor, to_minor
-from storedesk.commerce.connectors.protocol import ADDRESS_FIELDS, MalformedPayload
+from storedesk.commerce.connectors.protocol import ADDRESS_FIELDS
 from storedesk.commerce.models import Order
 from storedesk.commerce.repository import OrderRepository
 from storedesk.commerce.schemas import Confirmable
@@ -97,18 +99,20 @@ def _quantities(values: dict[str, str], errors: dict[str, str]) -> list[tuple[in
     return out
 
 
+AMOUNT = re.compile(r"^[0-9]{1,10}(?:\.([0-9]+))?$")
+
+
 def _amount(values: dict[str, str], name: str, currency: str, errors: dict[str, str]) -> int | None:
+    """A money field in major units (``12.50``, ``12,50``) as minor units; no more decimals than the
+    currency has."""
     raw = values.get(name, "").strip().replace(",", ".")
     if not raw:
         return None
-    try:
-        minor = to_minor(raw, currency)
-    except MalformedPayload:
-        minor = -1
-    if minor < 0:
+    found = AMOUNT.match(raw)
+    if found is None or len(found.group(1) or "") > get_currency_precision(currency.upper()):
         errors[name] = _("Enter an amount like 12.50.")
         return None
-    return minor
+    return to_minor(raw, currency)
 
 
 def _body(slug: str, values: dict[str, str], order: Order) -> tuple[dict[str, Any], dict[str, str]]:
