@@ -1,4 +1,4 @@
-"""The admin pages for stores (/app/stores): connect through the form, see the progress, and who may."""
+"""The admin pages for stores (/app/stores), on SQLite and PostgreSQL: connect through the form, see the progress, a revoked token pauses the store and the admin reconnects it, and who may."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from storedesk.kit.actor import SYSTEM
 from tests.commerce.conftest import Served, rows
 from tests.conftest import ShopWorld
 
-pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
+pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
