@@ -83,6 +83,7 @@ async def test_shopify_subscriptions_are_created_once(
 async def test_shopify_refusals_are_explained(
     public_api: httpx.AsyncClient,
     api: httpx.AsyncClient,
+    settings: Settings,
     db: Database,
     shop_a: ShopWorld,
     fakes: Served,
@@ -99,13 +100,31 @@ async def test_shopify_refusals_are_explained(
         "INVENTORY_LEVELS_UPDATE": "You do not have permission to create or update webhooks with "
         "inventory/levels_update topic. This topic requires the `read_inventory` access scope."
     }
-    # served on plain http (the default base URL): Shopify refuses every topic, nothing is subscribed
+    # the default base URL is this machine's loopback: no platform is asked, the admin is told why
     fakes.shopify.webhooks.clear()
     r = await api.post(f"/api/v1/stores/{store['id']}/webhooks", headers=shop_a.h("admin"))
     assert r.status_code == 200
     state = r.json()
+    assert (state["status"], state["callback_url"]) == (
+        "skipped",
+        f"http://127.0.0.1:8000/webhooks/shopify/{store['id']}",
+    )
+    assert state["message"] == (
+        "STOREDESK_BASE_URL (http://127.0.0.1:8000) is this machine's own address, which the platform "
+        "cannot reach; set the public https address and subscribe again"
+    )
+    assert fakes.shopify.webhooks == {}
+    # a public address on plain http: Shopify refuses every topic, nothing is subscribed
+    app = create_app(
+        settings.model_copy(update={"base_url": "http://desk.example.test"}), db=db, run_jobs=False
+    )
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as plain:
+            r = await plain.post(f"/api/v1/stores/{store['id']}/webhooks", headers=shop_a.h("admin"))
+    state = r.json()
     assert state["status"] == "failed"
-    assert state["callback_url"] == f"http://127.0.0.1:8000/webhooks/shopify/{store['id']}"
     assert set(state["failed"].values()) == {"Address protocol http:// is not supported"}
     assert fakes.shopify.webhooks == {}
     assert (await _store(api, shop_a, store["id"]))["webhooks"]["status"] == "failed"
@@ -175,9 +194,14 @@ async def test_cli_registers_and_reports(
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        f"webhooks of store {store_id}: registered → http://127.0.0.1:8000/webhooks/woocommerce/{store_id}"
+        f"webhooks of store {store_id}: skipped → http://127.0.0.1:8000/webhooks/woocommerce/{store_id}"
     )
-    assert lines[1:] == [f"  created  {t}" for t in woo_connector.WEBHOOK_TOPICS]
+    # the CLI runs with the default base URL (loopback): nothing is asked of WooCommerce, and it says why
+    assert lines[1:] == [
+        "  STOREDESK_BASE_URL (http://127.0.0.1:8000) is this machine's own address, which the platform "
+        "cannot reach; set the public https address and subscribe again"
+    ]
+    assert fakes.woo.webhooks == {}
     result = _cli(db_url, "register-webhooks", "999")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: store 999 not found"

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storedesk.agents.security import AuthContext
 from storedesk.api.deps import AdminAuth, AgentAuth, Auth, Box, Session, get_db
 from storedesk.api.params import IdPath
-from storedesk.commerce import service, sync
+from storedesk.commerce import action_requests, service, sync
 from storedesk.commerce.connectors import csv_import
 from storedesk.commerce.connectors.protocol import MalformedPayload
 from storedesk.commerce.endpoints import order_out
@@ -27,6 +28,7 @@ from storedesk.commerce.schemas import (
     BackfillQueuedOut,
     BackfillRequest,
     CancelIn,
+    Confirmable,
     ImportIn,
     ImportOut,
     NoteIn,
@@ -43,6 +45,7 @@ from storedesk.commerce.schemas import (
 )
 from storedesk.db.session import Database
 from storedesk.jobs.registry import enqueue
+from storedesk.kit.crypto import SecretBox
 from storedesk.kit.errors import ValidationFailed
 
 router = APIRouter(tags=["stores and order actions"])
@@ -235,27 +238,23 @@ async def order_actions(order_id: IdPath, ctx: Auth, session: Session) -> Action
     return ActionsOut(**found.__dict__)
 
 
+async def _perform(
+    order_id: int, body: Confirmable, ctx: AuthContext, session: AsyncSession, db: Database, box: SecretBox
+) -> ActionResultOut:
+    await _release(session)
+    result = await action_requests.perform(
+        db, shop_id=ctx.shop_id, actor=ctx.actor, order_id=order_id, body=body, box=box
+    )
+    return await _result(session, ctx.shop_id, result)
+
+
 @router.post(
     "/orders/{order_id}/actions/cancel", response_model=ActionResultOut, responses=PREVIEW, summary="Cancel"
 )
 async def cancel(
     order_id: IdPath, body: CancelIn, ctx: AgentAuth, session: Session, db: Db, box: Box
 ) -> ActionResultOut:
-    await _release(session)
-    result = await service.cancel_order(
-        db,
-        shop_id=ctx.shop_id,
-        actor=ctx.actor,
-        order_id=order_id,
-        restock=body.restock,
-        refund=body.refund,
-        reason=body.reason,
-        notify=body.notify,
-        staff_note=body.staff_note,
-        confirm=body.confirm,
-        box=box,
-    )
-    return await _result(session, ctx.shop_id, result)
+    return await _perform(order_id, body, ctx, session, db, box)
 
 
 @router.post(
@@ -267,22 +266,7 @@ async def cancel(
 async def refund(
     order_id: IdPath, body: RefundIn, ctx: AgentAuth, session: Session, db: Db, box: Box
 ) -> ActionResultOut:
-    await _release(session)
-    result = await service.refund_order(
-        db,
-        shop_id=ctx.shop_id,
-        actor=ctx.actor,
-        order_id=order_id,
-        lines=[(line.line_id, line.quantity) for line in body.lines],
-        shipping_minor=body.shipping_minor,
-        amount_minor=body.amount_minor,
-        reason=body.reason,
-        restock=body.restock,
-        notify=body.notify,
-        confirm=body.confirm,
-        box=box,
-    )
-    return await _result(session, ctx.shop_id, result)
+    return await _perform(order_id, body, ctx, session, db, box)
 
 
 @router.post(
@@ -294,17 +278,7 @@ async def refund(
 async def shipping_address(
     order_id: IdPath, body: ShippingAddressIn, ctx: AgentAuth, session: Session, db: Db, box: Box
 ) -> ActionResultOut:
-    await _release(session)
-    result = await service.update_shipping_address(
-        db,
-        shop_id=ctx.shop_id,
-        actor=ctx.actor,
-        order_id=order_id,
-        address=body.address.model_dump(),
-        confirm=body.confirm,
-        box=box,
-    )
-    return await _result(session, ctx.shop_id, result)
+    return await _perform(order_id, body, ctx, session, db, box)
 
 
 @router.post(
@@ -313,17 +287,7 @@ async def shipping_address(
 async def note(
     order_id: IdPath, body: NoteIn, ctx: AgentAuth, session: Session, db: Db, box: Box
 ) -> ActionResultOut:
-    await _release(session)
-    result = await service.add_note(
-        db,
-        shop_id=ctx.shop_id,
-        actor=ctx.actor,
-        order_id=order_id,
-        note=body.note,
-        confirm=body.confirm,
-        box=box,
-    )
-    return await _result(session, ctx.shop_id, result)
+    return await _perform(order_id, body, ctx, session, db, box)
 
 
 @router.post(
@@ -332,17 +296,7 @@ async def note(
 async def tags(
     order_id: IdPath, body: TagsIn, ctx: AgentAuth, session: Session, db: Db, box: Box
 ) -> ActionResultOut:
-    await _release(session)
-    result = await service.add_tags(
-        db,
-        shop_id=ctx.shop_id,
-        actor=ctx.actor,
-        order_id=order_id,
-        tags=body.tags,
-        confirm=body.confirm,
-        box=box,
-    )
-    return await _result(session, ctx.shop_id, result)
+    return await _perform(order_id, body, ctx, session, db, box)
 
 
 @router.post(
@@ -354,19 +308,7 @@ async def tags(
 async def returns(
     order_id: IdPath, body: ReturnIn, ctx: AgentAuth, session: Session, db: Db, box: Box
 ) -> ActionResultOut:
-    await _release(session)
-    result = await service.create_return(
-        db,
-        shop_id=ctx.shop_id,
-        actor=ctx.actor,
-        order_id=order_id,
-        lines=[(line.line_id, line.quantity, line.reason) for line in body.lines],
-        note=body.note,
-        notify=body.notify,
-        confirm=body.confirm,
-        box=box,
-    )
-    return await _result(session, ctx.shop_id, result)
+    return await _perform(order_id, body, ctx, session, db, box)
 
 
 @router.post(
@@ -378,8 +320,4 @@ async def returns(
 async def resend_confirmation(
     order_id: IdPath, body: ResendIn, ctx: AgentAuth, session: Session, db: Db, box: Box
 ) -> ActionResultOut:
-    await _release(session)
-    result = await service.resend_confirmation(
-        db, shop_id=ctx.shop_id, actor=ctx.actor, order_id=order_id, confirm=body.confirm, box=box
-    )
-    return await _result(session, ctx.shop_id, result)
+    return await _perform(order_id, body, ctx, session, db, box)

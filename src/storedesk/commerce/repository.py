@@ -251,6 +251,32 @@ class OrderRepository(ShopRepository[Order]):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    async def refunds_of(self, order_ids: list[int]) -> dict[int, list[Refund]]:
+        """``refunds`` for several orders in one query."""
+        out: dict[int, list[Refund]] = {oid: [] for oid in order_ids}
+        if order_ids:
+            stmt = (
+                select(Refund)
+                .where(of_shop(Refund.shop_id, self.shop_id), Refund.order_id.in_(order_ids))
+                .order_by(Refund.id)
+            )
+            for refund in (await self.session.execute(stmt)).scalars():
+                out[refund.order_id].append(refund)
+        return out
+
+    async def returns_of(self, order_ids: list[int]) -> dict[int, list[Return]]:
+        """``returns`` for several orders in one query."""
+        out: dict[int, list[Return]] = {oid: [] for oid in order_ids}
+        if order_ids:
+            stmt = (
+                select(Return)
+                .where(of_shop(Return.shop_id, self.shop_id), Return.order_id.in_(order_ids))
+                .order_by(Return.id)
+            )
+            for ret in (await self.session.execute(stmt)).scalars():
+                out[ret.order_id].append(ret)
+        return out
+
 
 class ShipmentRepository(ShopRepository[Shipment]):
     model = Shipment

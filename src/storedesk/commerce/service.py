@@ -16,12 +16,14 @@ Release any session you hold before calling them (SQLite has a single connection
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -234,17 +236,7 @@ async def connect_store(
         if earlier is not None:
             # the same store again (new token after a revocation, or after a disconnect): keep its mirror
             store = await StoreRepository(session, shop_id).get_for_update(earlier.id)
-            store.credentials_encrypted = secret_box.encrypt_json(creds)
-            store.base_url = base_url
-            store.status = "active"
-            store.last_error = None
-            await record(
-                session,
-                shop_id=shop_id,
-                type="store.reconnected",
-                actor=actor,
-                data={"store_id": store.id, "platform": platform, "name": store.name},
-            )
+            await _reactivate(session, store, actor, creds, base_url, info.scopes, secret_box)
             await _after_connect(session, store, backfill=backfill, public_base_url=public_base_url)
             return Connected(store, webhook_path(store), generated)
         store = Store(
@@ -300,11 +292,101 @@ async def _after_connect(
         )
 
 
+async def reconnect_store(
+    db: Database,
+    *,
+    shop_id: int,
+    actor: Actor,
+    store_id: int,
+    credentials: Mapping[str, Any],
+    base_url: str | None = None,
+    public_base_url: str | None = None,
+    box: SecretBox | None = None,
+) -> Store:
+    """New credentials for a paused store (token revoked, scope removed): test them (network, outside any
+    transaction), make sure they reach the same store, save them and resume the backfill where it stopped.
+    The mirror stays as it is — nothing is copied twice."""
+    async with db.transaction() as session:
+        await _authorize(session, shop_id, actor, Role.admin)
+        store = await StoreRepository(session, shop_id).get_or_404(store_id)
+        if store.status != "paused":
+            raise InvalidTransition(f"store {store_id} is not paused; only a paused store can be reconnected")
+        platform, external_id, old_base = store.platform, store.external_id, store.base_url
+    missing = [k for k in REQUIRED_CREDENTIALS[platform] if not str(credentials.get(k) or "").strip()]
+    if missing:
+        raise ValidationFailed(f"{platform} needs {', '.join(missing)}", details={"missing": missing})
+    secret_box = registry.box(box)
+    creds = {k: (v.strip() if isinstance(v, str) else v) for k, v in credentials.items() if v is not None}
+    url = base_url or old_base
+    try:
+        connector = registry.build(
+            platform,
+            creds,
+            base_url=url,
+            http_overrides={"max_retries": 1, "max_wait": 10.0, "timeout": 15.0},
+        )
+    except NotSupported as exc:
+        raise StoreConnectionFailed(exc.message, code=exc.code) from exc
+    try:
+        info = await connector.test()
+    except ConnectorError as exc:
+        raise _store_error(exc, connecting=True) from exc
+    finally:
+        await connector.aclose()
+    if info.external_id != external_id:
+        raise StoreConnectionFailed(
+            f"these credentials open another store ({info.name}), not {external_id}; connect it as a new store",
+            code="other_store",
+        )
+    async with db.transaction() as session:
+        store = await StoreRepository(session, shop_id).get_for_update(store_id)
+        if store.status != "paused":
+            raise InvalidTransition(f"store {store_id} is not paused; only a paused store can be reconnected")
+        if info.currency:
+            creds["currency"] = info.currency
+        await _reactivate(session, store, actor, creds, url, info.scopes, secret_box)
+        done = ((store.sync_state or {}).get("backfill") or {}).get("status") == "done"
+        await _after_connect(session, store, backfill=not done, public_base_url=public_base_url)
+        return store
+
+
+async def _reactivate(
+    session: AsyncSession,
+    store: Store,
+    actor: Actor,
+    creds: dict[str, Any],
+    base_url: str | None,
+    scopes: Sequence[str],
+    secret_box: SecretBox,
+) -> None:
+    """The one write path that brings a paused or disconnected store back with tested credentials: the
+    mirror stays, a webhook secret not given again is kept, ``store.reconnected`` is recorded."""
+    secret = WEBHOOK_SECRET[store.platform]
+    if not creds.get(secret) and store.credentials_encrypted:
+        old = secret_box.decrypt_json(store.credentials_encrypted)
+        if old.get(secret):
+            creds[secret] = old[secret]
+    store.credentials_encrypted = secret_box.encrypt_json(creds)
+    store.base_url = base_url
+    store.status = "active"
+    store.last_error = None
+    state = dict(store.sync_state or {})
+    state["scopes"] = list(scopes)
+    store.sync_state = state
+    await record(
+        session,
+        shop_id=store.shop_id,
+        type="store.reconnected",
+        actor=actor,
+        data={"store_id": store.id, "platform": store.platform, "name": store.name},
+    )
+
+
 async def disconnect_store(session: AsyncSession, *, shop_id: int, actor: Actor, store_id: int) -> Store:
     """Forget the credentials and stop syncing; the mirrored orders stay (conversations point at them)."""
     await _authorize(session, shop_id, actor, Role.admin)
     store = await StoreRepository(session, shop_id).get_for_update(store_id)
-    if store.status != "active":
+    if store.status not in ("active", "paused"):
         raise InvalidTransition(f"store {store_id} is not connected")
     store.status = "disconnected"
     store.credentials_encrypted = None
@@ -321,6 +403,16 @@ async def disconnect_store(session: AsyncSession, *, shop_id: int, actor: Actor,
 REGISTER_WEBHOOKS_JOB = "commerce.register_webhooks"
 
 
+def _loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 async def register_webhooks(
     db: Database,
     *,
@@ -335,19 +427,36 @@ async def register_webhooks(
     take the address in their own admin are recorded as ``manual`` with what to enter where."""
     async with db.transaction() as session:
         await _authorize(session, shop_id, actor, Role.admin)
-        store = await StoreRepository(session, shop_id).get_or_404(store_id)
+        store = await StoreRepository(session, shop_id).get_for_update(store_id)
         if store.status != "active" or store.platform not in registry.CONNECTABLE:
             raise InvalidTransition(f"store {store_id} is not a connected platform store")
         callback = public_base_url.rstrip("/") + webhook_path(store)
+        if _loopback(public_base_url):
+            # no platform can deliver to this machine's loopback address: say what to do instead
+            state: dict[str, Any] = {
+                "callback_url": callback,
+                "at": utcnow().isoformat(),
+                "status": "skipped",
+                "message": f"STOREDESK_BASE_URL ({public_base_url}) is this machine's own address, which "
+                "the platform cannot reach; set the public https address and subscribe again",
+            }
+            sync_state = dict(store.sync_state or {})
+            sync_state["webhooks"] = state
+            store.sync_state = sync_state
+            return state
         connector = registry.for_store(store, box)
-    state: dict[str, Any] = {"callback_url": callback, "at": utcnow().isoformat()}
+    state = {"callback_url": callback, "at": utcnow().isoformat()}
     try:
         outcome = await connector.register_webhooks(callback)
     except NotSupported as exc:
         state.update(status="manual", message=exc.message)
     except ConnectorError as exc:
         state.update(status="failed", message=exc.message)
-        await sync.pause_if_revoked(db, store_id, exc)
+        if isinstance(exc, AuthRejected):
+            async with db.transaction() as session:
+                await sync.pause_store(
+                    session, await StoreRepository(session, shop_id).get_for_update(store_id), exc.message
+                )
     else:
         working = bool(outcome.created or outcome.existing)
         state.update(
@@ -493,6 +602,9 @@ EVENT_TYPES = {
     Action.create_return: "order.return_created",
     Action.resend_confirmation: "order.confirmation_resent",
 }
+REFUSED_EVENT = "order.action_refused"
+# the order's audit trail: every action taken, and every refusal by the platform
+AUDIT_EVENT_TYPES = (*EVENT_TYPES.values(), REFUSED_EVENT)
 
 
 def _money(amount: int, currency: str) -> str:
@@ -597,13 +709,13 @@ async def _run_action(
         store = await StoreRepository(session, shop_id).get_or_404(store_id)
         order.action_pending = None
         order.action_started_at = None
-        if isinstance(failure, AuthRejected):
+        if isinstance(failure, AuthRejected):  # a missing scope for one action does not stop the sync
             await sync.pause_store(session, store, failure.message)
         if failure is not None:
             await record(
                 session,
                 shop_id=shop_id,
-                type="order.action_refused",
+                type=REFUSED_EVENT,
                 actor=actor,
                 order_id=order_id,
                 customer_id=customer_id,
@@ -1169,12 +1281,14 @@ __all__ = [
     "accept_webhook",
     "add_note",
     "add_tags",
+    "availability",
     "available_actions",
     "cancel_order",
     "connect_store",
     "create_return",
     "disconnect_store",
     "import_records",
+    "reconnect_store",
     "refund_order",
     "request_backfill",
     "resend_confirmation",
@@ -1202,20 +1316,28 @@ async def available_actions(session: AsyncSession, *, shop_id: int, order_id: in
     store = (
         await StoreRepository(session, shop_id).get(order.store_id) if order.store_id is not None else None
     )
+    ext, _ = await sync.order_snapshot(session, order)
+    return availability(order, store, has_shipments=bool(ext.shipments))
+
+
+def availability(order: Order, store: Store | None, *, has_shipments: bool) -> Availability:
+    """What can be done with ``order`` now, from the mirror alone (no query: the agent UI's sidebar computes
+    it for every order it shows). ``store`` is the order's store (None if it has none)."""
     supported = (
         registry.actions_for(store.platform)
         if store is not None and store.status == "active"
         else frozenset()
     )
-    ext, _ = await sync.order_snapshot(session, order)
-    cancelled = ext.cancelled_at is not None
-    unshipped = ext.fulfillment_status == FulfillmentStatus.unfulfilled
+    cancelled = order.cancelled_at is not None
+    unshipped = order.fulfillment_status == FulfillmentStatus.unfulfilled
+    paid = order.financial_status in (FinancialStatus.paid, FinancialStatus.partially_refunded)
+    refundable = max(0, order.total_minor - order.refunded_minor) if paid else 0
     reasons: dict[str, str] = {}
     checks = {
         Action.cancel: (not cancelled and unshipped, "already cancelled" if cancelled else "already shipped"),
-        Action.refund: (_refundable(ext) > 0, "nothing left to refund"),
+        Action.refund: (refundable > 0, "nothing left to refund"),
         Action.shipping_address: (
-            not cancelled and unshipped and not ext.shipments,
+            not cancelled and unshipped and not has_shipments,
             "already shipped or cancelled",
         ),
         Action.note: (True, ""),
@@ -1224,7 +1346,7 @@ async def available_actions(session: AsyncSession, *, shop_id: int, order_id: in
             not cancelled and not unshipped,
             "not shipped yet" if not cancelled else "cancelled",
         ),
-        Action.resend_confirmation: (bool(ext.email), "no email address"),
+        Action.resend_confirmation: (bool(order.email), "no email address"),
     }
     available: dict[str, bool] = {}
     for action, (ok, why) in checks.items():
@@ -1246,8 +1368,8 @@ async def available_actions(session: AsyncSession, *, shop_id: int, order_id: in
         supported=sorted(a.value for a in supported),
         available=available,
         reasons=reasons,
-        refundable_minor=_refundable(ext),
-        currency=ext.currency,
+        refundable_minor=refundable,
+        currency=order.currency,
     )
 
 

@@ -53,6 +53,7 @@ from storedesk.commerce.connectors.protocol import (
     Ignored,
     InventoryRef,
     MalformedPayload,
+    MissingScope,
     OrderChanged,
     OrderRef,
     Page,
@@ -1361,11 +1362,19 @@ async def run_backfill(
         _write_state(store, bf)
     pages = items = 0
 
-    async def finish(status: str, error: str | None = None, *, keep_lease: bool = False) -> None:
+    async def finish(
+        status: str,
+        error: str | None = None,
+        *,
+        keep_lease: bool = False,
+        cause: ConnectorError | None = None,
+    ) -> None:
         async with db.transaction() as session:
             store = await _lock_store(session, store_id)
             if store is None:
                 return
+            if cause is not None:
+                await pause_if_revoked(session, store, cause)
             current = dict((store.sync_state or {}).get("backfill") or {})
             if (current.get("lease") or {}).get("owner") != owner:
                 return
@@ -1445,8 +1454,7 @@ async def run_backfill(
         if exc.retryable:
             await finish("retrying", exc.message)
             raise
-        await finish("failed", exc.message)
-        await pause_if_revoked(db, store_id, exc)
+        await finish("failed", exc.message, cause=exc)
         return BackfillResult("failed", pages, items, error=exc.message)
     except BaseException:
         await finish("interrupted", "the backfill stopped unexpectedly; it resumes from its last page")
@@ -1455,6 +1463,14 @@ async def run_backfill(
         _drop(locals().get("ahead"))
         if own_connector:
             await conn.aclose()
+
+
+async def pause_if_revoked(session: AsyncSession, store: Store, exc: ConnectorError) -> bool:
+    """A revoked token or a removed scope stops the store's sync (``pause_store``) until an admin
+    reconnects it with working credentials (``service.reconnect_store``); the stores page says why."""
+    if not isinstance(exc, AuthRejected | MissingScope):
+        return False
+    return await pause_store(session, store, exc.message)
 
 
 def _drop(ahead: asyncio.Future[Any] | None) -> None:
@@ -1495,15 +1511,6 @@ async def pause_store(session: AsyncSession, store: Store, reason: str) -> bool:
             text=f"{store.name} is paused: {reason}. Connect it again with new credentials to resume syncing.",
         )
     return True
-
-
-async def pause_if_revoked(db: Database, store_id: int, exc: BaseException) -> None:
-    """Pause the store when ``exc`` says the platform no longer accepts its credentials."""
-    if isinstance(exc, AuthRejected):
-        async with db.transaction() as session:
-            store = await _lock_store(session, store_id)
-            if store is not None:
-                await pause_store(session, store, exc.message)
 
 
 # --- reconciliation -----------------------------------------------------------------------------------------
@@ -1594,7 +1601,7 @@ async def reconcile(
             store = await session.get(Store, store_id)
             if store is not None:
                 store.last_error = exc.message
-        await pause_if_revoked(db, store_id, exc)
+                await pause_if_revoked(session, store, exc)
         if exc.retryable:
             raise
         return ReconcileResult("failed", total, changed, since, exc.message)

@@ -16,6 +16,18 @@ class CustomerRepository(ShopRepository[Customer]):
         # merged-away customers are reachable only through their survivor
         return super().select().where(Customer.merged_into_id.is_(None))
 
+    async def merged_into(self, survivor_ids: Sequence[int]) -> list[int]:
+        """Ids of the customers merged into these (hidden from ``select``)."""
+        if not survivor_ids:
+            return []
+        stmt = (
+            super()
+            .select()
+            .with_only_columns(Customer.id)
+            .where(Customer.merged_into_id.in_(list(survivor_ids)))
+        )
+        return [int(i) for i in (await self.session.execute(stmt)).scalars()]
+
     async def by_identity(self, kind: IdentityKind, value: str) -> Customer | None:
         stmt = (
             self.select()

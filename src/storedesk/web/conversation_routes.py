@@ -75,8 +75,8 @@ async def header_fragment(request: Request, ctx: Web, session: Session, conversa
 
 @router.get("/c/{conversation_id}/sidebar")
 async def sidebar_fragment(request: Request, ctx: Web, session: Session, conversation_id: int) -> Response:
-    context = await _conversation_context(request, ctx, session, conversation_id)
-    return page(request, "partials/sidebar.html", context)
+    data = await views.sidebar_page(session, ctx.shop, conversation_id, scope=_scope(request))
+    return page(request, "partials/sidebar.html", {"c": data, "conv": data.conversation})
 
 
 @router.get("/c/{conversation_id}/presence")

@@ -81,3 +81,53 @@ ROLE_RIGHTS = (
     (N_("Bulk actions in the inbox"), ("admin", "agent")),
     (N_("Settings: channels, agents, teams, macros, hours"), ("admin",)),
 )
+# order actions in the sidebar: the URL slug (commerce.action_requests.ROUTES) → button label
+ORDER_ACTION = {
+    "cancel": N_("Cancel order"),
+    "refund": N_("Refund"),
+    "shipping-address": N_("Change address"),
+    "note": N_("Add note"),
+    "tags": N_("Add tags"),
+    "returns": N_("Start a return"),
+    "resend-confirmation": N_("Resend confirmation"),
+}
+# the audit trail of an order (commerce.service.AUDIT_EVENT_TYPES)
+ORDER_EVENT = {
+    "order.cancelled": N_("cancelled the order"),
+    "order.refunded": N_("refunded"),
+    "order.shipping_address_changed": N_("changed the shipping address"),
+    "order.note_added": N_("added a note"),
+    "order.tagged": N_("added tags"),
+    "order.return_created": N_("opened a return"),
+    "order.confirmation_resent": N_("resent the confirmation"),
+    "order.action_refused": N_("was refused by the store"),
+}
+CANCEL_REASON = {
+    "customer": N_("Customer asked"),
+    "inventory": N_("Out of stock"),
+    "fraud": N_("Fraud suspected"),
+    "declined": N_("Payment declined"),
+    "staff": N_("Staff error"),
+    "other": N_("Other"),
+}
+RETURN_REASON = {
+    "defective": N_("Defective"),
+    "not_as_described": N_("Not as described"),
+    "wrong_item": N_("Wrong item"),
+    "unwanted": N_("No longer wanted"),
+    "size_too_small": N_("Too small"),
+    "size_too_large": N_("Too large"),
+    "style": N_("Style"),
+    "color": N_("Colour"),
+    "other": N_("Other"),
+}
+# an action's name (commerce Action) → its URL slug, in the order the sidebar shows the buttons
+ACTION_SLUG = {
+    "cancel": "cancel",
+    "refund": "refund",
+    "shipping_address": "shipping-address",
+    "create_return": "returns",
+    "resend_confirmation": "resend-confirmation",
+    "note": "note",
+    "tags": "tags",
+}

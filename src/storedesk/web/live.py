@@ -24,6 +24,7 @@ KEEPALIVE_SECONDS = 15.0
 # life of a connection, so a restarting server is never held up by open streams
 STREAM_SECONDS = 300.0
 LIVE_TYPES = ("conversation.", "message.", "customer.")
+CUSTOMER_TYPES = ("order.", "customer.")
 
 
 def sse_names(event: dict[str, Any], agent_id: int) -> list[str]:
@@ -39,6 +40,10 @@ def sse_names(event: dict[str, Any], agent_id: int) -> list[str]:
         names.append("inbox")
         if conversation_id:
             names.append(f"conv-{conversation_id}")
+    customer_id = event.get("customer_id")
+    if customer_id and kind.startswith(CUSTOMER_TYPES):
+        # the customer sidebar: order actions, synced orders (webhooks), profile changes — in every browser
+        names.append(f"customer-{customer_id}")
     return names
 
 

@@ -15,8 +15,9 @@ from storedesk.agents.repository import AgentRepository, NotificationRepository,
 from storedesk.channels.models import Channel
 from storedesk.channels.outbound import RECIPIENT_KIND
 from storedesk.channels.repository import ChannelRepository
-from storedesk.commerce.models import Order, OrderLine, Refund, Return, Shipment, TrackingEvent
-from storedesk.commerce.repository import OrderRepository, ShipmentRepository
+from storedesk.commerce.models import Order, OrderLine, Refund, Return, Shipment, Store, TrackingEvent
+from storedesk.commerce.repository import OrderRepository, ShipmentRepository, StoreRepository
+from storedesk.commerce.service import AUDIT_EVENT_TYPES, Availability, availability
 from storedesk.conversations.models import Conversation, ConversationStatus, Message
 from storedesk.conversations.repository import INBOX_SORTS, InboxFilter, InboxRepository, TimelineRepository
 from storedesk.customers.models import Customer, CustomerIdentity
@@ -217,6 +218,14 @@ class OrderView:
     shipments: list[tuple[Shipment, list[TrackingEvent]]]
     returns: Sequence[Return]
     refunds: Sequence[Refund]
+    store: Store | None = None
+    actions: Availability | None = None
+    # the order's action history (audit events ``order.*``), newest first
+    history: list[Event] = field(default_factory=list)
+
+    @property
+    def can_act(self) -> bool:
+        return self.actions is not None and any(self.actions.available.values())
 
 
 @dataclass
@@ -321,23 +330,7 @@ async def customer_360(session: AsyncSession, shop: Shop, customer_id: int) -> C
         key=lambda o: (o.placed_at, o.id),
         reverse=True,
     )
-    shown = orders[:20]
-    ids = [o.id for o in shown]
-    lines = await orders_repo.lines(ids)
-    shipments = await orders_repo.shipments(ids)
-    tracking = await ShipmentRepository(session, shop.id).events(
-        [s.id for ss in shipments.values() for s in ss]
-    )
-    views = [
-        OrderView(
-            order=o,
-            lines=lines.get(o.id, []),
-            shipments=[(s, tracking.get(s.id, [])) for s in shipments.get(o.id, [])],
-            returns=await orders_repo.returns(o.id),
-            refunds=await orders_repo.refunds(o.id),
-        )
-        for o in shown
-    ]
+    views = await order_views(session, shop.id, customer.id, orders[:20])
     ltv = sum(o.total_minor - o.refunded_minor for o in orders if o.cancelled_at is None)
     conversations, _ = await InboxRepository(session, shop.id).inbox(
         InboxFilter(customer_id=customer.id), sort="activity", offset=0, limit=20
@@ -351,6 +344,85 @@ async def customer_360(session: AsyncSession, shop: Shop, customer_id: int) -> C
         currency=orders[0].currency if orders else shop.currency,
         conversations=conversations,
     )
+
+
+HISTORY_LIMIT = 200
+MERGE_DEPTH = 5
+
+
+async def _with_merged(session: AsyncSession, shop_id: int, customer_id: int) -> list[int]:
+    """The customer and every customer merged into it (directly or through others)."""
+    ids, frontier = [customer_id], [customer_id]
+    for _ in range(MERGE_DEPTH):
+        frontier = await CustomerRepository(session, shop_id).merged_into(frontier)
+        if not frontier:
+            break
+        ids.extend(frontier)
+    return ids
+
+
+async def order_views(
+    session: AsyncSession, shop_id: int, customer_id: int, orders: Sequence[Order]
+) -> list[OrderView]:
+    """What the sidebar shows per order — lines, shipments with tracking, returns, refunds, the store, the
+    actions possible now and the action history — in a fixed number of queries, however many orders."""
+    ids = [o.id for o in orders]
+    if not ids:
+        return []
+    repo = OrderRepository(session, shop_id)
+    lines = await repo.lines(ids)
+    shipments = await repo.shipments(ids)
+    tracking = await ShipmentRepository(session, shop_id).events(
+        [s.id for ss in shipments.values() for s in ss]
+    )
+    returns = await repo.returns_of(ids)
+    refunds = await repo.refunds_of(ids)
+    stores = {s.id: s for s in await StoreRepository(session, shop_id).all()}
+    history = await order_history(session, shop_id, customer_id, ids)
+    out = []
+    for o in orders:
+        store = stores.get(o.store_id) if o.store_id is not None else None
+        out.append(
+            OrderView(
+                order=o,
+                lines=lines.get(o.id, []),
+                shipments=[(s, tracking.get(s.id, [])) for s in shipments.get(o.id, [])],
+                returns=returns.get(o.id, []),
+                refunds=refunds.get(o.id, []),
+                store=store,
+                actions=availability(o, store, has_shipments=bool(shipments.get(o.id)))
+                if store is not None
+                else None,
+                history=history.get(o.id, []),
+            )
+        )
+    return out
+
+
+async def order_history(
+    session: AsyncSession, shop_id: int, customer_id: int, order_ids: Sequence[int]
+) -> dict[int, list[Event]]:
+    """The audit trail of these orders (actions taken from storedesk and refusals), newest first. Events
+    keep the customer they were written for, so customers merged into this one are searched too."""
+    if not order_ids:
+        return {}
+    customer_ids = await _with_merged(session, shop_id, customer_id)
+    stmt = (
+        EventRepository(session, shop_id)
+        .select()
+        .where(
+            Event.customer_id.in_(customer_ids),
+            Event.order_id.in_(list(order_ids)),
+            Event.type.in_(AUDIT_EVENT_TYPES),
+        )
+        .order_by(Event.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    out: dict[int, list[Event]] = {}
+    for event in (await session.execute(stmt)).scalars():
+        if event.order_id is not None:
+            out.setdefault(event.order_id, []).append(event)
+    return out
 
 
 def macro_values(
@@ -413,6 +485,28 @@ async def conversation_page(
         directory=dirs,
         customer=c360,
         language=language,
+        scope=scope,
+    )
+
+
+async def sidebar_page(
+    session: AsyncSession, shop: Shop, conversation_id: int, *, scope: str = "conversation"
+) -> ConversationPage:
+    """Only what the customer sidebar shows (no timeline, no macros): its live refresh and the order actions
+    re-render it often."""
+    conversation = await InboxRepository(session, shop.id).get_or_404(conversation_id)
+    dirs = await directory(session, shop.id)
+    return ConversationPage(
+        conversation=conversation,
+        tags=[],
+        channel=dirs.channels.get(conversation.channel_id),
+        timeline=[],
+        truncated=False,
+        reply_channels=[],
+        macros=[],
+        directory=dirs,
+        customer=await customer_360(session, shop, conversation.customer_id),
+        language=shop.default_language,
         scope=scope,
     )
 

@@ -53,6 +53,7 @@ class WooFake:
             self.notes: list[tuple[int, str]] = []
             self.sent: list[int] = []
             self.webhooks: dict[int, dict[str, Any]] = {}
+            self.refund_requests: list[tuple[int, dict[str, Any]]] = []  # (order id, request body)
             for i in range(products):
                 self.add_product(i)
             for i in range(customers):
@@ -344,7 +345,9 @@ class WooFake:
                 if len(parts) == 2 and request.method == "PUT":
                     return self._update(o, orjson.loads(await request.body()))
                 if parts[2:] == ["refunds"] and request.method == "POST":
-                    return self._refund(o, orjson.loads(await request.body()))
+                    body = orjson.loads(await request.body())
+                    self.refund_requests.append((o["id"], body))
+                    return self._refund(o, body)
                 if parts[2:] == ["notes"] and request.method == "POST":
                     body = orjson.loads(await request.body())
                     if not body.get("note"):

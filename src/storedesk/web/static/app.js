@@ -97,6 +97,35 @@
     }
   });
 
+  /* --- customer sidebar: a live refresh never throws away an order-action form being filled in, nor the
+     result the agent has just been shown (it stays for a few seconds) ------------------------------------ */
+  var sidebarQuietUntil = 0;
+  document.addEventListener("htmx:afterSettle", function () {
+    if ($("#sidebar .action-result")) sidebarQuietUntil = Date.now() + 8000;
+  });
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var elt = ev.detail.elt;
+    if (!elt || elt.id !== "sidebar" || !elt.hasAttribute("data-live-sidebar")) return;
+    if ($(".action-panel", elt) || Date.now() < sidebarQuietUntil) {
+      ev.preventDefault();
+      elt._missed = true;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (ev) {  /* keyboard: focus the opened form */
+    var target = ev.detail.target;
+    if (!target || !target.id || target.id.indexOf("oa-") !== 0) return;
+    var first = $(".error", target) ? $("[aria-invalid=true]", target) : null;
+    first = first || $("[data-confirm]", target) || $("input:not([type=hidden]), select, textarea", target);
+    if (first) first.focus();
+  });
+  setInterval(function () {  /* catch up on what was held back once the form is closed */
+    var elt = $("#sidebar[data-live-sidebar]");
+    if (elt && elt._missed && !$(".action-panel", elt) && Date.now() >= sidebarQuietUntil) {
+      elt._missed = false;
+      htmx.trigger(elt, "resync");
+    }
+  }, 2000);
+
   /* --- inbox selection and bulk actions ---------------------------------------------------------------- */
   function updateBulk() {
     var bar = $("[data-bulk]");
