@@ -20,6 +20,9 @@ from storedesk.analytics import tasks as _analytics_tasks  # noqa: F401
 from storedesk.analytics import web as analytics_web
 from storedesk.api import errors
 from storedesk.api.middleware import BodySizeLimit
+from storedesk.assistant import endpoints as assistant_api
+from storedesk.assistant import service as assistant_service
+from storedesk.assistant import tasks as _assistant_tasks  # noqa: F401
 from storedesk.channels import email_glue, meta
 from storedesk.channels.endpoints import router as channels_router
 from storedesk.channels.webhooks import router as channel_webhooks_router
@@ -84,6 +87,7 @@ def build_api_router() -> APIRouter:
         helpcenter_api.router,
         tracking_api.router,
         returns_api.router,
+        assistant_api.router,
     ):
         api.include_router(router)
     return api
@@ -109,6 +113,7 @@ def configure_adapters(settings: Settings, db: Database) -> SecretBox:
     conversation_tasks.configure(box)
     commerce_tasks.configure(box)
     survey_links.configure(settings.secret_keys, settings.base_url)
+    assistant_service.configure(settings.secret_keys, settings.base_url)
     meta.configure(db)
     email_glue.configure(db, secret_keys=settings.secret_keys, data_dir=settings.data_dir)
     return box
@@ -135,6 +140,11 @@ def create_app(
             await listener.start()
         intake = await email_glue.start_email_intake(app.state) if settings.smtp_port else None
         if embedded_jobs:
+            # load the assistant's models in the background so the first answer is fast
+            warm = asyncio.create_task(
+                asyncio.to_thread(assistant_service.warm_safely), name="assistant-warm"
+            )
+            app.state.assistant_warm = warm
             runner = JobRunner(database, concurrency=4, poll_interval=1.0)
             task = asyncio.create_task(runner.run_forever(), name="storedesk-jobs")
         try:

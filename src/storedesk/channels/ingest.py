@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storedesk.assistant import service as assistant
 from storedesk.channels.models import Channel, ChannelKind, ChatSession, InboundEvent
 from storedesk.channels.repository import ChannelRepository
 from storedesk.conversations import service as conversations
@@ -416,6 +417,10 @@ async def ingest_message(session: AsyncSession, *, shop_id: int, message: Inboun
     )
     for row in rows:
         row.message_id = stored.id
+    if created and not is_system:  # the assistant looks at new customer messages (same transaction)
+        await assistant.on_inbound(
+            session, shop=shop, conversation_id=conversation.id, message_id=stored.id, meta=meta
+        )
     return IngestResult(stored.id, conversation.id, customer.id, created)
 
 

@@ -165,6 +165,9 @@ def worker(
     async def go() -> int:
         db = _database(settings)
         configure_adapters(settings, db)
+        from storedesk.assistant.service import warm_safely
+
+        await asyncio.to_thread(warm_safely)  # the assistant's models, before the first job
         runner = JobRunner(db, concurrency=concurrency, poll_interval=0.5)
         try:
             if burst:

@@ -1,0 +1,254 @@
+"""The assistant acting in the running product: messages come in through the API channel (the real ingest
+path), ``run_jobs()`` runs ``assistant.handle`` and the delivery queue, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from storedesk.assistant.service import links
+from storedesk.commerce.models import Order
+from storedesk.conversations.models import Message
+from storedesk.db.session import Database
+from tests.assistant import kit
+from tests.conftest import ShopWorld, count_rows
+
+pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("assistant")]
+
+
+@pytest.fixture(autouse=True)
+def _links(settings: Any) -> None:
+    from storedesk.assistant import service
+
+    service.configure(settings.secret_keys, settings.base_url)
+
+
+async def test_hungarian_where_is_my_order_gets_status_and_tracking_link_in_hungarian(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    await kit.enable_assistant(db, shop_a)
+    anna = await kit.buyer(db, shop_a, "anna@example.hu", "Kovács Anna", "hu")
+    order_id = await kit.order(db, shop_a, anna, number="4711", country="HU", shipped=True)
+    r = await kit.say(client, shop_a, "Szia! Hol van a rendelésem? A rendelésszám 4711.", email=anna.email)
+    await run_jobs()
+    conversation_id = r["conversation_id"]
+    said = await kit.outbound_texts(db, conversation_id)
+    assert len(said) == 1 and said[0][0] == "outbound"
+    text = said[0][1]
+    link = links().tracking("shop-a", shop_a.id, order_id)
+    assert text.startswith("A(z) 4711 számú rendelése úton van.\n")
+    assert "Szállító: Magyar Posta, csomagszám: RR123456785HU." in text
+    assert "Várható kézbesítés: " in text
+    assert text.endswith(f"Itt követheti a csomagot: {link}")
+    assert re.search(r"/track/shop-a/o/[A-Za-z0-9_-]{43}$", link)
+    [turn] = await kit.turns(db, conversation_id)
+    assert (turn.language, turn.intent, turn.decision, turn.outcome) == (
+        "hu",
+        "track_order",
+        "answer",
+        "answered",
+    )
+    assert turn.entities["order_number"] == "4711"
+    assert turn.facts["order"]["number"] == "4711" and turn.facts["tracking_link"] == link
+    conv = await kit.conversation(db, conversation_id)
+    assert (conv.intent, conv.status, conv.resolved_by_assistant) == ("track_order", "resolved", True)
+    assert [e[0] for e in await kit.events(db, shop_a.id, "assistant.")] == ["assistant.answered"]
+    # the reply went out through the delivery queue
+    async with db.transaction() as s:
+        reply = await s.get(Message, turn.reply_message_id)
+        assert reply is not None and reply.delivery_status == "sent"
+
+
+async def test_norwegian_cancel_asks_for_confirmation_then_cancels_on_ja(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    await kit.enable_assistant(db, shop_a)
+    kari = await kit.buyer(db, shop_a, "kari@example.no", "Kari Nordmann", "nb")
+    order_id = await kit.order(db, shop_a, kari, number="5150", country="NO")
+    r = await kit.say(client, shop_a, "Hei, jeg vil kansellere bestillingen min 5150.", email=kari.email)
+    await run_jobs()
+    conversation_id = r["conversation_id"]
+    said = await kit.outbound_texts(db, conversation_id)
+    assert said == [
+        (
+            "outbound",
+            "Bestilling 5150 (44,90\xa0€) er ikke sendt ennå, så jeg kan kansellere den for deg. "
+            "Skal jeg kansellere den nå? Svar ja eller nei.",
+        )
+    ]
+    async with db.transaction() as s:
+        assert (await s.get(Order, order_id)).cancelled_at is None  # type: ignore[union-attr]
+    assert (await kit.conversation(db, conversation_id)).status == "open"
+    await kit.say(client, shop_a, "Ja", email=kari.email, conversation_id=conversation_id)
+    await run_jobs()
+    said = await kit.outbound_texts(db, conversation_id)
+    assert said[1] == (
+        "outbound",
+        "Ferdig: bestilling 5150 er kansellert. Beløpet på 44,90\xa0€ blir tilbakebetalt til den opprinnelige "
+        "betalingsmåten innen 5 virkedager.",
+    )
+    async with db.transaction() as s:
+        cancelled = await s.get(Order, order_id)
+        assert cancelled is not None and cancelled.cancelled_at is not None
+        assert cancelled.refunded_minor == 4490
+    assert await kit.events(db, shop_a.id, "order.") == [("order.cancelled", "assistant", order_id)]
+    first, second = await kit.turns(db, conversation_id)
+    assert (first.intent, first.outcome, first.pending) == (
+        "cancel_order",
+        "answered",
+        {"kind": "confirm_cancel", "order_id": order_id, "number": "5150", "language": "nb"},
+    )
+    assert (second.outcome, second.action, second.action_result["status"]) == (
+        "action",
+        "cancel_order",
+        "done",
+    )
+    assert second.policy_check["confirmation"] == "yes" and second.policy_check["pending"] == "confirm_cancel"
+    assert [e[0] for e in await kit.events(db, shop_a.id, "assistant.")] == [
+        "assistant.answered",
+        "assistant.action",
+    ]
+    conv = await kit.conversation(db, conversation_id)
+    assert (conv.status, conv.resolved_by_assistant) == ("resolved", True)
+
+
+async def test_norwegian_cancel_answered_nei_changes_nothing(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    await kit.enable_assistant(db, shop_a)
+    kari = await kit.buyer(db, shop_a, "kari@example.no", "Kari Nordmann", "nb")
+    order_id = await kit.order(db, shop_a, kari, number="5151", country="NO")
+    r = await kit.say(client, shop_a, "Kan dere kansellere ordre 5151?", email=kari.email)
+    await run_jobs()
+    await kit.say(
+        client, shop_a, "Nei, jeg vil beholde den", email=kari.email, conversation_id=r["conversation_id"]
+    )
+    await run_jobs()
+    said = await kit.outbound_texts(db, r["conversation_id"])
+    assert said[-1] == ("outbound", "Helt i orden, jeg har ikke endret noe; bestilling 5151 står som før.")
+    async with db.transaction() as s:
+        assert (await s.get(Order, order_id)).cancelled_at is None  # type: ignore[union-attr]
+    assert await kit.events(db, shop_a.id, "order.") == []
+
+
+async def test_german_broken_vase_is_handed_over_with_summary_priority_and_routing(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    await kit.enable_assistant(db, shop_a)
+    lena = await kit.buyer(db, shop_a, "lena@example.de", "Lena Müller", "de")
+    await kit.order(db, shop_a, lena, number="6001", shipped=True, delivered=True, carrier="DHL")
+    text = "Hallo, die Vase aus meiner Bestellung 6001 ist zerbrochen angekommen. Was nun?"
+    r = await kit.say(client, shop_a, text, email=lena.email)
+    await run_jobs()
+    conversation_id = r["conversation_id"]
+    conv = await kit.conversation(db, conversation_id)
+    # shop_a's agents: admin/agent/viewer; make_shop gives no language skills, so the team gets it
+    assert (conv.intent, conv.priority, conv.status) == ("damaged_or_wrong_item", "high", "open")
+    said = await kit.outbound_texts(db, conversation_id)
+    assert [d for d, _ in said] == ["outbound", "note"]
+    assert said[0][1] == (
+        "Es tut mir wirklich leid, dass Ihre Bestellung nicht so angekommen ist, wie sie sollte. "
+        "Vielen Dank für Ihre Nachricht. Ich habe sie an unser Kundenservice-Team weitergegeben; Sie bekommen "
+        "hier in Kürze eine Antwort, in der Regel innerhalb von 2 Stunden."
+    )
+    note = said[1][1]
+    assert note.startswith(
+        "Assistant hand-over (intent:damaged or wrong item).\nIntent: damaged_or_wrong_item ("
+    )
+    assert "Order 6001: fulfilled, paid, €44.90, placed " in note
+    assert f'Customer wrote: "{text}"' in note
+    [turn] = await kit.turns(db, conversation_id)
+    assert (turn.outcome, turn.policy_check) == (
+        "handover",
+        {
+            "reason": "intent:damaged_or_wrong_item",
+            # the model read a tracking question; the damage rule wins (problems are always a person's)
+            "understanding": {
+                "model_intent": "track_order",
+                "model_decision": "suggest",
+                "how": "problem_rule",
+                "rules": ["damaged_or_wrong_item"],
+            },
+        },
+    )
+    assert [e[0] for e in await kit.events(db, shop_a.id, "assistant.")] == ["assistant.handover"]
+    assert not conv.resolved_by_assistant
+
+
+async def test_handover_routes_to_an_agent_who_speaks_the_language(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    from storedesk.agents.models import Agent
+
+    await kit.enable_assistant(db, shop_a)
+    async with db.transaction() as s:
+        agent = await s.get(Agent, shop_a.agent_ids["agent"])
+        assert agent is not None
+        agent.languages = ["de", "en"]
+        admin = await s.get(Agent, shop_a.agent_ids["admin"])
+        assert admin is not None
+        admin.languages = ["en"]
+    r = await kit.say(client, shop_a, "Ich möchte bitte mit einem Menschen sprechen.", email="x@example.de")
+    await run_jobs()
+    conv = await kit.conversation(db, r["conversation_id"])
+    assert (conv.intent, conv.assignee_id) == ("talk_to_human", shop_a.agent_ids["agent"])
+    said = await kit.outbound_texts(db, r["conversation_id"])
+    assert said[0][1].startswith("Vielen Dank für Ihre Nachricht. Ich habe sie an Agent weitergegeben;")
+
+
+async def test_someone_else_asking_about_an_order_gets_no_data(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    await kit.enable_assistant(db, shop_a)
+    anna = await kit.buyer(db, shop_a, "anna@example.hu", "Kovács Anna", "hu")
+    await kit.order(db, shop_a, anna, number="4712", shipped=True)
+    r = await kit.say(client, shop_a, "Where is my order 4712?", email="mallory@example.com")
+    await run_jobs()
+    said = await kit.outbound_texts(db, r["conversation_id"])
+    assert said == [
+        (
+            "outbound",
+            "I couldn't find an order with that number for your account. Please send the order number "
+            "together with the email address used for the order.",
+        )
+    ]
+    [turn] = await kit.turns(db, r["conversation_id"])
+    assert turn.policy_check["verification"] == "not_verified" and turn.facts == {"order": None}
+    # an anonymous chat that gives the order's email and number is answered
+    r2 = await kit.say(
+        client, shop_a, "Where is my order 4712? My email is anna@example.hu", visitor="visitor-1"
+    )
+    await run_jobs()
+    said2 = await kit.outbound_texts(db, r2["conversation_id"])
+    assert said2[0][1].startswith("Your order 4712 is on its way.\n")
+
+
+async def test_redelivered_message_gets_no_second_turn(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    await kit.enable_assistant(db, shop_a)
+    anna = await kit.buyer(db, shop_a, "anna@example.hu", "Kovács Anna", "hu")
+    await kit.order(db, shop_a, anna, number="4713", shipped=True)
+    r = await kit.say(client, shop_a, "Hol van a csomagom? 4713", email=anna.email, key="same-key")
+    await run_jobs()
+    again = await kit.say(client, shop_a, "Hol van a csomagom? 4713", email=anna.email, key="same-key")
+    assert again["created"] is False
+    await run_jobs()
+    assert len(await kit.turns(db, r["conversation_id"])) == 1
+    assert await count_rows(db, "assistant_turns") == 1
+    assert len(await kit.outbound_texts(db, r["conversation_id"])) == 1
+
+
+async def test_disabled_assistant_does_nothing(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    r = await kit.say(client, shop_a, "Where is my order 1234?", email="a@example.com")
+    await run_jobs()
+    assert await count_rows(db, "assistant_turns") == 0
+    assert await kit.outbound_texts(db, r["conversation_id"]) == []
+    async with db.transaction() as s:
+        assert (await s.execute(select(Message.id).where(Message.direction == "outbound"))).first() is None
