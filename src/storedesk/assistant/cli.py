@@ -278,3 +278,51 @@ def _report(console: Console, title: str, rep: Any) -> None:
         f"suggest {rep.suggest_share:.4f} | handover {rep.handover_share:.4f} | "
         f"encoder used on {rep.encoder_share:.2%}"
     )
+
+
+@app.command("export-corrections")
+def export_corrections(
+    shop: Annotated[str | None, typer.Option(help="Only this shop (slug); default: every shop.")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            help="Output JSONL file; default $STOREDESK_DATA_DIR/corrections.jsonl (read by train)."
+        ),
+    ] = None,
+) -> None:
+    """Write agents' intent corrections as training rows; the next `train` includes them."""
+    import asyncio
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from storedesk.assistant.nlu.bundle import corrections_file
+    from storedesk.assistant.service import corrections
+    from storedesk.config import get_settings
+    from storedesk.db.session import Database
+    from storedesk.shops.models import Shop
+
+    async def collect() -> list[dict[str, Any]]:
+        db = Database(get_settings().resolved_database_url)
+        try:
+            async with db.transaction() as session:
+                stmt = select(Shop.id).order_by(Shop.id)
+                if shop:
+                    stmt = stmt.where(Shop.slug == shop)
+                ids = list((await session.execute(stmt)).scalars())
+                if shop and not ids:
+                    raise _fail(f"error: no shop {shop!r}")
+                rows: list[dict[str, Any]] = []
+                for shop_id in ids:
+                    rows += await corrections(session, shop_id=shop_id)
+                return rows
+        finally:
+            await db.dispose()
+
+    rows = asyncio.run(collect())
+    path = Path(out) if out else corrections_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    typer.echo(f"{len(rows)} correction(s) written to {path}; run `storedesk assistant train` to use them")

@@ -170,7 +170,9 @@ def check(text: str, language: str) -> list[Flag]:
     caps_words = [w for w in words if len(w) >= 2 and w.isupper()]
     longest_run = run = 0
     for w in words:
-        run = run + 1 if len(w) >= 2 and w.isupper() else 0
+        if len(w) < 2:
+            continue  # "I", "A" neither start nor break a run
+        run = run + 1 if w.isupper() else 0
         longest_run = max(longest_run, run)
     if longest_run >= 3 or (len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6):
         flags.append(Flag("all_caps", MESSAGES["all_caps"], " ".join(caps_words[:5]) or None))
