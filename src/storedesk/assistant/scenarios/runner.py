@@ -143,7 +143,8 @@ class Report:
             by_lang[lang] = {
                 "scenarios": len(rs),
                 "automated": len(auto),
-                "wrong": sum(1 for t in auto if t.wrong) + sum(1 for r in rs if not r.state_ok),
+                "wrong": sum(1 for t in auto if t.wrong)
+                + sum(1 for r in rs if not r.state_ok and r.turns[-1].automated and not r.turns[-1].wrong),
                 "routine": len(rout),
                 "resolved_without_agent": sum(1 for r in rout if r.resolved_without_agent),
             }
