@@ -388,3 +388,29 @@ async def test_german_question_finds_an_english_only_article_and_says_so(
         "http://127.0.0.1:8000/help/shop-a/en/a/size-guide"
     )
     assert turn.facts["via"] == "translation" and turn.facts["language"] == "en"
+
+
+async def test_chat_widget_visitor_gets_the_answer_in_the_widget(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    from storedesk.channels.widget import endpoints as widget_endpoints
+
+    widget_endpoints.reset_limits()
+    await kit.enable_assistant(db, shop_a)
+    anna = await kit.buyer(db, shop_a, "anna@example.hu", "Kovács Anna", "hu")
+    order_id = await kit.order(db, shop_a, anna, number="4720", country="HU", shipped=True)
+    s = (await client.post("/widget/shop-a/session", json={"token": None, "language": "hu-HU"})).json()
+    r = await client.post("/widget/shop-a/identify", json={"token": s["token"], "email": "anna@example.hu"})
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        "/widget/shop-a/messages",
+        json={"token": s["token"], "text": "Hol van a csomagom?", "client_id": "w1aaaaaaaa"},
+    )
+    assert r.status_code == 201, r.text
+    await run_jobs()
+    got = await client.get("/widget/shop-a/messages", params={"token": s["token"], "after_id": 0})
+    messages = got.json()["messages"]
+    assert [m["from"] for m in messages] == ["visitor", "agent"]
+    link = links().tracking("shop-a", shop_a.id, order_id)
+    assert messages[1]["text"].startswith("A(z) 4720 számú rendelése úton van.\n")
+    assert messages[1]["text"].endswith(f"Itt követheti a csomagot: {link}")
