@@ -20,6 +20,9 @@ from storedesk.analytics import tasks as _analytics_tasks  # noqa: F401
 from storedesk.analytics import web as analytics_web
 from storedesk.api import errors
 from storedesk.api.middleware import BodySizeLimit
+from storedesk.assistant import endpoints as assistant_api
+from storedesk.assistant import service as assistant_service
+from storedesk.assistant import tasks as _assistant_tasks  # noqa: F401
 from storedesk.channels import email_glue, meta
 from storedesk.channels.endpoints import router as channels_router
 from storedesk.channels.webhooks import router as channel_webhooks_router
@@ -85,6 +88,7 @@ def build_api_router() -> APIRouter:
         helpcenter_api.router,
         tracking_api.router,
         returns_api.router,
+        assistant_api.router,
     ):
         api.include_router(router)
     return api
@@ -112,6 +116,7 @@ def configure_adapters(settings: Settings, db: Database) -> SecretBox:
     conversation_tasks.configure(box)
     commerce_tasks.configure(box)
     survey_links.configure(settings.secret_keys, settings.base_url)
+    assistant_service.configure(settings.secret_keys, settings.base_url)
     meta.configure(db, box=box, data_dir=settings.data_dir)
     email_glue.configure(db, secret_keys=settings.secret_keys, data_dir=settings.data_dir)
     return box
@@ -138,11 +143,18 @@ def create_app(
             await listener.start()
         intake = await email_glue.start_email_intake(app.state) if settings.smtp_port else None
         if embedded_jobs:
+            # load the assistant's models in the background so the first answer is fast
+            app.state.assistant_warm = asyncio.create_task(
+                assistant_service.warm_if_used(database), name="assistant-warm"
+            )
             runner = JobRunner(database, concurrency=4, poll_interval=1.0)
             task = asyncio.create_task(runner.run_forever(), name="storedesk-jobs")
         try:
             yield
         finally:
+            warming = getattr(app.state, "assistant_warm", None)
+            if warming is not None and not warming.done():
+                warming.cancel()
             if runner is not None and task is not None:
                 runner.stop()
                 await asyncio.wait_for(task, timeout=10)

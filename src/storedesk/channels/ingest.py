@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storedesk.assistant import service as assistant
 from storedesk.channels import media
 from storedesk.channels.models import Channel, ChannelKind, ChatSession, InboundEvent
 from storedesk.channels.repository import ChannelRepository
@@ -425,6 +426,12 @@ async def ingest_message(session: AsyncSession, *, shop_id: int, message: Inboun
         row.message_id = stored.id
     if created and media.needs_fetch(attachments):
         await media.enqueue_fetch(session, shop_id=shop_id, message_id=stored.id)
+    if (
+        created and not is_system and survey_button is None
+    ):  # the assistant looks at new customer messages (same transaction)
+        await assistant.on_inbound(
+            session, shop=shop, conversation_id=conversation.id, message_id=stored.id, meta=meta
+        )
     return IngestResult(stored.id, conversation.id, customer.id, created)
 
 

@@ -1,6 +1,7 @@
 """Import every model so that metadata (Alembic, tests) sees the whole schema."""
 
 import storedesk.analytics.models as analytics_models  # noqa: F401  (registers the tables)
+import storedesk.assistant.models as assistant_models  # noqa: F401  (registers the tables)
 import storedesk.helpcenter.models as helpcenter_models  # noqa: F401  (registers the tables)
 import storedesk.returns.models as returns_models  # noqa: F401  (registers the tables)
 import storedesk.sla.models as sla_models  # noqa: F401  (registers the tables)

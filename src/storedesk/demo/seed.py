@@ -38,6 +38,7 @@ import storedesk.conversations.tasks  # noqa: F401  (registers conversation.wake
 from storedesk.agents.models import Agent, Notification, Role, Team, TeamMember
 from storedesk.agents.security import hash_password
 from storedesk.agents.service import create_agent
+from storedesk.assistant import demo as assistant_demo
 from storedesk.channels.models import Channel, ChannelKind, InboundEvent
 from storedesk.channels.service import create_channel
 from storedesk.commerce.models import (
@@ -118,6 +119,7 @@ POLICIES: dict[str, Any] = {
     "store_credit_bonus_percent": 10,
     "unpaid_order_cancel_days": 7,
     "free_shipping_threshold_minor": {"DE": 5000, "EU": 10000},
+    "assistant": assistant_demo.POLICY,  # the assistant answers in the demo (storedesk.assistant)
 }
 
 

@@ -18,8 +18,10 @@ from storedesk.assistant.nlu.data import (
     PACKAGE_DATA,
     Example,
     bitext_examples,
+    data_dir,
     embeddings_dir,
     fingerprint,
+    load_jsonl,
     models_dir,
     train_examples,
 )
@@ -73,8 +75,19 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 
+def corrections_file() -> Path:
+    """Agents' intent corrections, written by ``storedesk assistant export-corrections``."""
+    return data_dir() / "corrections.jsonl"
+
+
+def correction_examples() -> list[Example]:
+    path = corrections_file()
+    return load_jsonl(path) if path.is_file() else []
+
+
 def training_set(with_bitext: bool) -> list[Example]:
-    examples = train_examples()
+    """The shipped training rows, agents' exported corrections (if any), and optionally Bitext."""
+    examples = train_examples() + correction_examples()
     if with_bitext:
         examples += bitext_examples()
     return examples
