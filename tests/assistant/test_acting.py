@@ -410,7 +410,10 @@ async def test_chat_widget_visitor_gets_the_answer_in_the_widget(
     await run_jobs()
     got = await client.get("/widget/shop-a/messages", params={"token": s["token"], "after_id": 0})
     messages = got.json()["messages"]
-    assert [m["from"] for m in messages] == ["visitor", "agent"]
+    # the answer, then (the assistant resolved the conversation) the shop's CSAT question with buttons
+    assert [m["from"] for m in messages] == ["visitor", "agent", "agent"]
+    assert [b["title"] for b in messages[2]["buttons"]] == ["1", "2", "3", "4", "5"]
+    assert messages[2]["text"].startswith("Mennyire elégedett")
     link = links().tracking("shop-a", shop_a.id, order_id)
     assert messages[1]["text"].startswith("A(z) 4720 számú rendelése úton van.\n")
     assert messages[1]["text"].endswith(f"Itt követheti a csomagot: {link}")
