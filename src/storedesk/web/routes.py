@@ -14,7 +14,15 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
-from storedesk.web import auth_routes, conversation_routes, inbox_routes, labels, live, settings_routes
+from storedesk.web import (
+    assistant_routes,
+    auth_routes,
+    conversation_routes,
+    inbox_routes,
+    labels,
+    live,
+    settings_routes,
+)
 from storedesk.web.config import node_modules_dir
 from storedesk.web.templating import env
 
@@ -75,5 +83,5 @@ async def vendor_file(name: str) -> Response:
     )
 
 
-for module in (auth_routes, inbox_routes, conversation_routes, live, settings_routes):
+for module in (auth_routes, inbox_routes, conversation_routes, assistant_routes, live, settings_routes):
     router.include_router(module.router)
