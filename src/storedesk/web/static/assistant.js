@@ -46,6 +46,21 @@
     if (ev.detail.target && ev.detail.target.id === "ai-suggestion") applyDismissed();
   });
 
+  /* --- assistant turns in the timeline: stay open across live refreshes ------------------------------- */
+  var openTurns = {};
+  document.addEventListener("toggle", function (ev) {
+    var d = ev.target;
+    if (!(d instanceof HTMLDetailsElement) || !d.hasAttribute("data-turn")) return;
+    if (d.open) openTurns[d.dataset.turn] = true; else delete openTurns[d.dataset.turn];
+  }, true);
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    if (!ev.detail.target || ev.detail.target.id !== "timeline") return;
+    Object.keys(openTurns).forEach(function (id) {
+      var d = document.getElementById("turn-" + id);
+      if (d) d.open = true;
+    });
+  });
+
   /* --- tone check ------------------------------------------------------------------------------------ */
   var timer = null;
   var checked = { text: null, count: 0 };   // the last text the server looked at, and its number of flags
