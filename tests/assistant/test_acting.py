@@ -252,3 +252,93 @@ async def test_disabled_assistant_does_nothing(
     assert await kit.outbound_texts(db, r["conversation_id"]) == []
     async with db.transaction() as s:
         assert (await s.execute(select(Message.id).where(Message.direction == "outbound"))).first() is None
+
+
+async def test_email_auto_reply_never_reaches_the_assistant(
+    db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    from storedesk.channels import ingest
+    from storedesk.customers.models import IdentityKind
+
+    await kit.enable_assistant(db, shop_a)
+    message = ingest.InboundMessage(
+        channel_id=shop_a.channel_id,
+        sender=ingest.SenderIdentity(IdentityKind.email, "ooo@example.com"),
+        text="I am out of office until Monday. Where is my order 1234?",
+        provider_message_id="auto-1",
+        meta={"auto_reply": True},
+    )
+    async with db.transaction() as s:
+        [result] = await ingest.ingest_now(  # type: ignore[misc]
+            s,
+            source="test",
+            dedupe_key="auto-1",
+            shop_id=shop_a.id,
+            channel_id=shop_a.channel_id,
+            headers={},
+            body=b"",
+            items=[message],
+        )
+    assert result.created is True
+    assert await count_rows(db, "jobs") == 0
+    await run_jobs()
+    assert await count_rows(db, "assistant_turns") == 0
+
+
+async def test_after_a_handover_and_an_agent_reply_the_assistant_stays_out(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    await kit.enable_assistant(db, shop_a)
+    r = await kit.say(client, shop_a, "Can I talk to a real person please?", email="p@example.com")
+    await run_jobs()
+    conversation_id = r["conversation_id"]
+    assert [t.outcome for t in await kit.turns(db, conversation_id)] == ["handover"]
+    # before an agent answered, a new message gets a turn, but only as a suggestion (no second hand-over)
+    await kit.say(
+        client, shop_a, "Hello? Anyone there?", email="p@example.com", conversation_id=conversation_id
+    )
+    await run_jobs()
+    assert [t.outcome for t in await kit.turns(db, conversation_id)] == ["handover", "suggested"]
+    assert [d for d, _ in await kit.outbound_texts(db, conversation_id)] == ["outbound", "note"]
+    reply = await client.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"kind": "reply", "text": "Hi, I'm here, how can I help?"},
+        headers=shop_a.h(),
+    )
+    assert reply.status_code == 201, reply.text
+    await run_jobs()
+    await kit.say(
+        client, shop_a, "Where is my order 1234?", email="p@example.com", conversation_id=conversation_id
+    )
+    await run_jobs()
+    assert [t.outcome for t in await kit.turns(db, conversation_id)] == ["handover", "suggested"]
+    async with db.transaction() as s:
+        queued = (await s.execute(select(Message.id).where(Message.conversation_id == conversation_id))).all()
+    assert len(queued) == 6  # 3 customer messages, the hand-over reply, the note, the agent's reply
+
+
+async def test_intents_the_shop_does_not_automate_are_suggested_not_sent(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    await kit.enable_assistant(db, shop_a, extra={"automated_intents": ["delivery_options"]})
+    anna = await kit.buyer(db, shop_a, "anna@example.com", "Anna Smith", "en")
+    await kit.order(
+        db, shop_a, anna, number="8001", shipped=True, carrier="UPS", tracking="1Z999AA10123456784"
+    )
+    r = await kit.say(client, shop_a, "Where is my order 8001?", email=anna.email)
+    await run_jobs()
+    conversation_id = r["conversation_id"]
+    assert await kit.outbound_texts(db, conversation_id) == []
+    [turn] = await kit.turns(db, conversation_id)
+    assert (turn.outcome, turn.intent, turn.reply_message_id) == ("suggested", "track_order", None)
+    assert turn.suggested_text is not None and turn.suggested_text.startswith(
+        "Your order 8001 is on its way."
+    )
+    assert turn.policy_check["suggest_because"] == "not_automated"
+    assert [e[0] for e in await kit.events(db, shop_a.id, "assistant.")] == ["assistant.suggested"]
+    conv = await kit.conversation(db, conversation_id)
+    assert (conv.status, conv.intent, conv.resolved_by_assistant) == ("open", "track_order", False)
+    got = await client.get(
+        f"/api/v1/conversations/{conversation_id}/assistant/suggestion", headers=shop_a.h()
+    )
+    assert got.json()["source"] == "turn" and got.json()["text"] == turn.suggested_text

@@ -141,10 +141,9 @@ def create_app(
         intake = await email_glue.start_email_intake(app.state) if settings.smtp_port else None
         if embedded_jobs:
             # load the assistant's models in the background so the first answer is fast
-            warm = asyncio.create_task(
-                asyncio.to_thread(assistant_service.warm_safely), name="assistant-warm"
+            app.state.assistant_warm = asyncio.create_task(
+                assistant_service.warm_if_used(database), name="assistant-warm"
             )
-            app.state.assistant_warm = warm
             runner = JobRunner(database, concurrency=4, poll_interval=1.0)
             task = asyncio.create_task(runner.run_forever(), name="storedesk-jobs")
         try:

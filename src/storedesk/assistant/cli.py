@@ -168,12 +168,25 @@ def eval_cmd(
     limit: Annotated[
         int | None, typer.Option(help="Quick check: only the first N held-out rows per language.")
     ] = None,
+    scenarios: Annotated[
+        bool,
+        typer.Option(
+            "--scenarios",
+            help="Run the scripted conversations against a freshly seeded demo shop (temporary SQLite) "
+            "instead of the NLU sets.",
+        ),
+    ] = False,
+    only: Annotated[str | None, typer.Option(help="--scenarios: only ids containing this text.")] = None,
 ) -> None:
     """Evaluate on the held-out set, the smoke set and (with --public) CLINC150/Banking77.
 
     Prints accuracy per language and per intent, language-id accuracy,
-    precision and coverage of 'answer' decisions.
+    precision and coverage of 'answer' decisions. With --scenarios: wrong automated answers and the
+    share of routine requests resolved with no agent (see docs/assistant.md).
     """
+    if scenarios:
+        _eval_scenarios(errors, only)
+        return
     from storedesk.assistant.nlu import get_pipeline
     from storedesk.assistant.nlu.data import heldout_examples, smoke_examples
     from storedesk.assistant.nlu.eval import evaluate, public_sizes, run_banking77, run_clinc150
@@ -326,3 +339,78 @@ def export_corrections(
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     typer.echo(f"{len(rows)} correction(s) written to {path}; run `storedesk assistant train` to use them")
+
+
+def _eval_scenarios(errors: int, only: str | None) -> None:
+    import asyncio
+    import tempfile
+    from pathlib import Path
+
+    from storedesk.assistant.scenarios import runner
+    from storedesk.assistant.service import warm
+    from storedesk.db.migrate import upgrade
+    from storedesk.db.session import Database
+    from storedesk.demo.seed import seed_demo
+
+    console = Console()
+    rows = [r for r in runner.load() if not only or only in r["id"]]
+    tmp = Path(tempfile.mkdtemp(prefix="storedesk-scenarios-"))
+    url = f"sqlite+aiosqlite:///{tmp / 'scenarios.db'}"
+    with console.status("migrating and seeding the demo shop…"):
+        upgrade(url)
+        warm()
+
+    async def go() -> runner.Report:
+        db = Database(url)
+        try:
+            await seed_demo(db, seed=1, box_secrets=["scenario-suite"], progress=False, force=False)
+            with _progress(console) as prog:
+                task = prog.add_task("scenarios", total=len(rows))
+                return await runner.run(
+                    db, rows, progress=lambda done, total: prog.update(task, completed=done)
+                )
+        finally:
+            await db.dispose()
+
+    t0 = time.perf_counter()
+    report = asyncio.run(go())
+    summary = report.summary()
+    table = Table(
+        title=f"scenario suite: {summary['scenarios']} conversations, {summary['messages']} messages"
+    )
+    for col in ("language", "scenarios", "automated", "wrong", "routine", "resolved w/o agent"):
+        table.add_column(col, justify="right")
+    for lang, row in summary["by_language"].items():
+        table.add_row(
+            lang,
+            *(str(row[k]) for k in ("scenarios", "automated", "wrong", "routine")),
+            f"{row['resolved_without_agent']} ({row['resolved_without_agent'] / max(1, row['routine']):.0%})",
+        )
+    console.print(table)
+    exp = Table(title="per expected step")
+    for col in ("expected", "n", "correct", "automated", "wrong"):
+        exp.add_column(col, justify="right")
+    for key, row in sorted(runner.by_expectation(report).items()):
+        exp.add_row(key, *(str(row[k]) for k in ("n", "correct", "automated", "wrong")))
+    console.print(exp)
+    console.print(
+        f"wrong automated answers/actions: {summary['wrong_automated']} of {summary['automated']} "
+        f"({summary['wrong_rate']:.2%}; target <= 1%)"
+    )
+    console.print(
+        f"routine requests resolved with no agent: {summary['resolved_without_agent']} of {summary['routine']} "
+        f"({summary['automation_rate']:.1%}; target >= 70%)"
+    )
+    console.print(
+        f"hand-overs where expected: {summary['handover_correct']} of {summary['handover_expected']}; "
+        f"outcomes: {summary['outcomes']}; {time.perf_counter() - t0:.0f} s"
+    )
+    shown = 0
+    for r in report.results:
+        for t in r.turns:
+            if shown < errors and not t.correct:
+                shown += 1
+                console.print(
+                    f"[red]{t.scenario}[/red] expected {t.expect}, got {t.outcome}/{t.template} "
+                    f"(intent {t.intent}): {t.text!r} -> {t.problem}"
+                )

@@ -41,6 +41,14 @@ class TurnRepository(ShopRepository[AssistantTurn]):
             await self.session.execute(stmt.order_by(AssistantTurn.id.desc()).limit(1))
         ).scalar_one_or_none()
 
+    async def latest_handover(self, conversation_id: int) -> AssistantTurn | None:
+        stmt = self.select().where(
+            AssistantTurn.conversation_id == conversation_id, AssistantTurn.outcome == "handover"
+        )
+        return (
+            await self.session.execute(stmt.order_by(AssistantTurn.id.desc()).limit(1))
+        ).scalar_one_or_none()
+
     async def corrections(self) -> Sequence[AssistantTurn]:
         stmt = self.select().where(AssistantTurn.corrected_intent.is_not(None)).order_by(AssistantTurn.id)
         return (await self.session.execute(stmt)).scalars().all()

@@ -120,8 +120,8 @@ async def on_inbound(
 
 async def _agent_took_over(session: AsyncSession, shop_id: int, conversation_id: int) -> bool:
     """The assistant handed this conversation over and an agent has replied since: it stays out."""
-    last = await TurnRepository(session, shop_id).latest_done(conversation_id)
-    if last is None or last.outcome != "handover" or last.message_id is None:
+    last = await TurnRepository(session, shop_id).latest_handover(conversation_id)
+    if last is None or last.message_id is None:
         return False
     return await FactsRepository(session, shop_id).agent_replied_after(conversation_id, last.message_id)
 
@@ -246,7 +246,8 @@ async def _load(session: AsyncSession, shop_id: int, message_id: int) -> Inbound
     previous = await turns.latest_done(conversation.id)
     if previous is not None:
         ctx.pending = _live_pending(previous, policy)
-        ctx.after_handover = previous.outcome == "handover"
+    # once handed over, a person owns the conversation: the assistant only suggests from then on
+    ctx.after_handover = await turns.latest_handover(conversation.id) is not None
     return ctx
 
 
@@ -331,12 +332,42 @@ def warm(languages: Sequence[str] | None = None) -> None:
     get_pipeline(list(languages) if languages else None).triage("hello", catalogue=None, order_pattern=None)
 
 
-def warm_safely() -> None:
+def warm_safely(languages: Sequence[str] | None = None) -> None:
     """:func:`warm` that never fails the process (a missing model is trained on first use instead)."""
     try:
-        warm()
+        warm(languages)
     except Exception:  # pragma: no cover - logged, the job path loads the model itself
         log.exception("could not load the assistant's models at start")
+
+
+async def enabled_languages(db: Database) -> list[str] | None:
+    """The languages of every shop whose assistant is on; None when no shop uses the assistant."""
+    from sqlalchemy import select
+
+    async with db.transaction() as session:
+        rows = (await session.execute(select(Shop.policies, Shop.languages))).all()
+    langs: set[str] = set()
+    enabled = False
+    for policies, shop_languages in rows:
+        policy = policy_mod.parse(policies, list(shop_languages or []))
+        if policy.enabled:
+            enabled = True
+            langs.update(_languages(policy))
+    return sorted(langs) if enabled else None
+
+
+async def warm_if_used(db: Database) -> bool:
+    """Load the models at process start (``storedesk serve`` with embedded jobs, ``storedesk worker``) when
+    some shop has the assistant on, so its first answer is fast. Returns whether it loaded them."""
+    try:
+        languages = await enabled_languages(db)
+    except Exception:  # pragma: no cover - e.g. a database not migrated yet
+        log.warning("could not read the shops' assistant policies; the models load on first use")
+        return False
+    if languages is None:
+        return False
+    await anyio.to_thread.run_sync(warm_safely, languages)
+    return True
 
 
 # --- planning ------------------------------------------------------------------------------------------------

@@ -165,9 +165,10 @@ def worker(
     async def go() -> int:
         db = _database(settings)
         configure_adapters(settings, db)
-        from storedesk.assistant.service import warm_safely
+        from storedesk.assistant.service import warm_if_used
 
-        await asyncio.to_thread(warm_safely)  # the assistant's models, before the first job
+        # the assistant's models, in the background, when a shop uses the assistant
+        warm = asyncio.create_task(warm_if_used(db))
         runner = JobRunner(db, concurrency=concurrency, poll_interval=0.5)
         try:
             if burst:
@@ -183,6 +184,8 @@ def worker(
                     listener.cancel()
             return 0
         finally:
+            if not warm.done():
+                warm.cancel()
             await db.dispose()
 
     ran = run(go)
