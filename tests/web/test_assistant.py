@@ -14,6 +14,7 @@ from storedesk.assistant.models import AssistantTurn
 from storedesk.conversations.models import Conversation, Message
 from storedesk.db.session import Database
 from storedesk.events.models import Event
+from tests.assistant import kit
 from tests.conftest import ShopWorld
 from tests.web.helpers import login, seed_conversation
 
@@ -195,6 +196,10 @@ async def test_the_suggested_reply_is_offered_while_the_customer_waits(
     csrf = await login(client, "agent@shop-a.test")
     page = (await client.get(f"/app/c/{conversation_id}")).text
     assert f'hx-get="/app/c/{conversation_id}/assistant/suggestion"' in page
+    # a shop that does not use the assistant gets no suggestion (and loads no model for it)
+    r = await client.get(f"/app/c/{conversation_id}/assistant/suggestion", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and r.text.strip() == ""
+    await kit.enable_assistant(db, shop_a)
     r = await client.get(f"/app/c/{conversation_id}/assistant/suggestion", headers={"HX-Request": "true"})
     assert r.status_code == 200
     assert (

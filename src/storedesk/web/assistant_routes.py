@@ -11,8 +11,8 @@ from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.api.deps import Session, get_db
+from storedesk.assistant import policies, tone
 from storedesk.assistant import service as assistant
-from storedesk.assistant import tone
 from storedesk.assistant.models import AssistantTurn
 from storedesk.assistant.nlu.intents import INTENTS
 from storedesk.conversations.models import ConversationStatus
@@ -116,11 +116,13 @@ async def correct_intent(
 @router.get("/c/{conversation_id}/assistant/suggestion")
 async def suggestion(request: Request, ctx: AgentWeb, session: Session, conversation_id: int) -> Response:
     conversation = await InboxRepository(session, ctx.shop_id).get_or_404(conversation_id)
+    # only where the shop uses the assistant (else no model is loaded for it) and the customer waits
+    enabled = policies.parse(ctx.shop.policies, ctx.shop.languages).enabled
     waiting = conversation.waiting_since is not None and conversation.status != ConversationStatus.closed
     await session.commit()  # the engine opens its own short transactions (SQLite has one connection)
     found = (
         await assistant.suggestion(get_db(request), shop_id=ctx.shop_id, conversation_id=conversation_id)
-        if waiting
+        if enabled and waiting
         else None
     )
     return page(
