@@ -242,3 +242,27 @@ async def test_the_tone_check_flags_a_curt_german_draft_and_passes_a_polite_one(
     assert re.findall(r"<li>(.*?)</li>", shouting.text) == ["Klingt wie Schreien: Großbuchstaben."]
     # no CSRF token: refused
     assert (await client.post(url, data={"text": CURT_DE}, headers={"HX-Request": "true"})).status_code == 403
+
+
+async def test_a_turn_still_running_says_so_without_a_form(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld
+) -> None:
+    conversation_id, _, turn_id = await _turn(db, shop_a)
+    async with db.transaction() as session:
+        turn = await session.get(AssistantTurn, turn_id)
+        assert turn is not None
+        turn.status, turn.intent, turn.confidence, turn.decision, turn.outcome = (
+            "started",
+            None,
+            None,
+            None,
+            None,
+        )
+    await login(client, "agent@shop-a.test")
+    html = (await client.get(f"/app/c/{conversation_id}/timeline")).text
+    assert (
+        f'<div class="ai-turn ai-started" id="turn-{turn_id}" data-turn-status="started" role="status">'
+        in html
+    )
+    assert "The assistant is reading this message…" in html
+    assert "/intent" not in html

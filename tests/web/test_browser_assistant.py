@@ -76,7 +76,7 @@ def test_the_agent_sees_the_turn_uses_the_suggestion_and_sends(browser: Any, liv
     page.set_default_timeout(TIMEOUT)
     page.goto(f"{live_server.url}/app/c/{conversation_id}")
     # the job runner inside the server hands the message to the assistant; the page updates live
-    turn = page.locator(".ai-turn")
+    turn = page.locator(".ai-turn[data-turn-status=done]")
     turn.wait_for(timeout=30_000)
     assert turn.locator("[data-ai-intent]").get_attribute("data-ai-intent") == "track_order"
     assert turn.locator("[data-ai-outcome]").inner_text() == "Suggested a reply to the agents"
@@ -133,9 +133,31 @@ def test_the_agent_sees_the_turn_uses_the_suggestion_and_sends(browser: Any, liv
     )
     assert textarea.input_value() == ""
     # a browser sends a textarea's line breaks as CRLF (HTML form encoding)
-    assert _run(_agent_replies(live_server, conversation_id)) == [(edited.replace("\n", "\r\n"), "agent")]
+    sent = edited.replace("\n", "\r\n")
+    assert _run(_agent_replies(live_server, conversation_id)) == [(sent, "agent")]
     # the customer no longer waits: no suggestion after the live refresh
     page.wait_for_function("() => !document.querySelector('#ai-suggestion [data-ai-suggestion]')")
+
+    # a flagged draft is held once; the second click sends it anyway
+    textarea.fill("WAIT!!")
+    page.click("[data-send]")
+    page.wait_for_function("() => document.querySelector('[data-send-label]').textContent === 'Send anyway'")
+    assert page.locator(".tone-flags li").all_inner_texts() == [
+        "Several exclamation marks in a row can read as impatient.",
+        "Sounds curt: a very short answer with no courtesy.",
+    ]
+    assert _run(_agent_replies(live_server, conversation_id)) == [(sent, "agent")]
+    page.click("[data-send]")
+    page.wait_for_function("() => document.querySelector('#c-text').value === ''")
+    assert _run(_agent_replies(live_server, conversation_id)) == [(sent, "agent"), ("WAIT!!", "agent")]
+    # an internal note is never checked
+    page.locator("#c-text").focus()
+    page.keyboard.press("Escape")
+    page.keyboard.press("n")
+    assert page.locator("input[data-kind][value='note']").is_checked()
+    textarea.fill("NO IDEA. WAIT!!")
+    page.wait_for_timeout(1000)
+    assert page.locator(".tone-flags").count() == 0
     # a tablet in portrait: the turn and the composer stay inside the window
     page.set_viewport_size({"width": 800, "height": 1100})
     page.locator(".ai-turn summary").click()

@@ -48,7 +48,7 @@ async def _conversation_context(
         "others": presence.others(ctx.shop_id, conversation_id, ctx.agent.id),
         "statuses": [s.value for s in ConversationStatus],
         "priorities": views.PRIORITIES,
-        "turns": await assistant_routes.turns_by_message(session, ctx.shop_id, conversation_id),
+        "assistant_turns": await assistant_routes.turns_by_message(session, ctx.shop_id, conversation_id),
     }
 
 
