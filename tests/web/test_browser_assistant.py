@@ -117,7 +117,9 @@ def test_the_agent_sees_the_turn_uses_the_suggestion_and_sends(browser: Any, liv
     assert page.locator(".ai-turn [data-ai-intent]").get_attribute("data-ai-intent") == "delivery_problem"
 
     # Use puts the suggestion into the composer (and hides it); the agent edits and sends
-    suggestion.locator("[data-ai-use]").click()
+    page.locator("#c-text").focus()
+    page.keyboard.press("Escape")  # leave the text field: "u" uses the suggestion
+    page.keyboard.press("u")
     assert textarea.input_value() == suggested
     assert not suggestion.is_visible()
     edited = "Hi Anna,\n" + suggested + "\nBest regards, Alex"

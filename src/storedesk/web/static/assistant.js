@@ -45,6 +45,14 @@
   document.addEventListener("htmx:afterSwap", function (ev) {
     if (ev.detail.target && ev.detail.target.id === "ai-suggestion") applyDismissed();
   });
+  // "u" (outside text fields): use the suggested reply
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "u" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var t = ev.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    var use = $("[data-ai-suggestion]:not([hidden]) [data-ai-use]");
+    if (use) { ev.preventDefault(); use.click(); }
+  });
 
   /* --- assistant turns in the timeline: stay open across live refreshes ------------------------------- */
   var openTurns = {};
