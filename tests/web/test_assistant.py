@@ -88,15 +88,23 @@ async def test_the_timeline_shows_each_turn_under_the_message_it_answered(
     turn = html[html.index(f'id="turn-{turn_id}"') : html.index("</details>", article_end)]
     assert 'data-ai-intent="track_order">Where is my order</span>' in turn
     assert '<span class="muted">97%</span>' in turn
+    assert '<span class="muted small" data-ai-decision="suggest">suggest</span>' in turn
     assert 'data-ai-outcome="suggested">Suggested a reply to the agents</span>' in turn
-    assert "<dd data-ai-language>DE</dd>" in turn
-    assert "<dd data-ai-confidence>0.97</dd>" in turn
-    assert '<dd data-ai-decision="suggest">suggest</dd>' in turn
-    assert '<span class="muted">order_number</span> 100234' in turn
-    assert '<span class="muted">verification</span> owner_or_email' in turn
-    assert "status.in_transit" in turn
+    # the why is loaded when the turn is opened
+    assert f'hx-get="/app/assistant/turns/{turn_id}" hx-trigger="toggle from:closest details once"' in turn
+    body = (await client.get(f"/app/assistant/turns/{turn_id}", headers={"HX-Request": "true"})).text
+    assert "<dd data-ai-language>DE</dd>" in body
+    assert "<dd data-ai-confidence>0.97</dd>" in body
+    assert '<dd data-ai-decision-full="suggest">suggest</dd>' in body
+    assert '<span class="muted">order_number</span> 100234' in body
+    assert (
+        '<span class="muted">order</span> <span class="ai-val"><span class="muted">number</span> 100234 · '
+        in body
+    )
+    assert '<span class="muted">verification</span> owner_or_email' in body
+    assert "status.in_transit" in body
     # viewers see the why, but no correction form
-    assert "/intent" not in turn
+    assert "/intent" not in turn and "/intent" not in body
     # the timeline fragment (live refresh) shows it too
     fragment = await client.get(f"/app/c/{conversation_id}/timeline")
     assert f'id="turn-{turn_id}"' in fragment.text
@@ -114,7 +122,9 @@ async def test_a_pending_question_reads_as_asked_to_confirm_and_agents_get_the_i
     await login(client, "agent@shop-a.test")
     html = (await client.get(f"/app/c/{conversation_id}")).text
     assert 'data-ai-outcome="confirm">Asked the customer to confirm</span>' in html
-    form = html[html.index(f'action="/app/assistant/turns/{turn_id}/intent"') :]
+    body = (await client.get(f"/app/assistant/turns/{turn_id}")).text
+    assert "<dt>Waiting for</dt><dd><code>confirm_cancel</code></dd>" in body
+    form = body[body.index(f'action="/app/assistant/turns/{turn_id}/intent"') :]
     options = re.findall(r'<option value="([a-z_]+)"', form[: form.index("</select>")])
     assert len(options) == 23 and options[0] == "track_order" and options[-1] == "other"
     assert '<option value="track_order" selected>' in form
@@ -176,6 +186,7 @@ async def test_viewers_other_shops_and_requests_without_csrf_change_nothing(
     csrf = await login(client, "agent@shop-b.test")
     h = {"X-CSRF-Token": csrf, "HX-Request": "true"}
     assert (await client.post(url, data={"intent": "complaint"}, headers=h)).status_code == 404
+    assert (await client.get(f"/app/assistant/turns/{turn_id}", headers=h)).status_code == 404
     assert (await client.get(f"/app/c/{conversation_id}/assistant/suggestion", headers=h)).status_code == 404
     tone = await client.post(f"/app/c/{conversation_id}/assistant/tone", data={"text": CURT_DE}, headers=h)
     assert tone.status_code == 404

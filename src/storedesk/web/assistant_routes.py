@@ -15,11 +15,12 @@ from storedesk.assistant import policies, tone
 from storedesk.assistant import service as assistant
 from storedesk.assistant.models import AssistantTurn
 from storedesk.assistant.nlu.intents import INTENTS
+from storedesk.assistant.repository import TurnRepository
 from storedesk.conversations.models import ConversationStatus
 from storedesk.conversations.repository import InboxRepository
 from storedesk.customers.repository import CustomerRepository
 from storedesk.web import views
-from storedesk.web.deps import AgentWeb, WebRoute, page
+from storedesk.web.deps import AgentWeb, Web, WebRoute, page
 from storedesk.web.i18n import N_, _
 from storedesk.web.templating import env
 
@@ -96,6 +97,13 @@ def tone_flags(flags: list[tone.Flag]) -> list[str]:
         else:
             out.append(_(label))
     return out
+
+
+@router.get("/assistant/turns/{turn_id}")
+async def turn_detail(request: Request, ctx: Web, session: Session, turn_id: int) -> Response:
+    """The why of one turn, loaded when the agent opens it in the timeline."""
+    turn = await TurnRepository(session, ctx.shop_id).get_or_404(turn_id)
+    return page(request, "partials/assistant_turn_body.html", {"turn": turn})
 
 
 @router.post("/assistant/turns/{turn_id}/intent")
