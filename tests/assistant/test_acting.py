@@ -342,3 +342,49 @@ async def test_intents_the_shop_does_not_automate_are_suggested_not_sent(
         f"/api/v1/conversations/{conversation_id}/assistant/suggestion", headers=shop_a.h()
     )
     assert got.json()["source"] == "turn" and got.json()["text"] == turn.suggested_text
+
+
+async def test_german_question_finds_an_english_only_article_and_says_so(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
+) -> None:
+    from storedesk.helpcenter import service as helpcenter
+    from storedesk.kit.actor import SYSTEM
+
+    await kit.enable_assistant(db, shop_a)
+    langs = ["en", "de", "hu", "nb", "fr", "sv", "pl", "es"]
+    async with db.transaction() as s:
+        await helpcenter.save_category(
+            s,
+            shop_id=shop_a.id,
+            actor=SYSTEM,
+            shop_languages=langs,
+            slug="products",
+            names={"en": "Products"},
+        )
+        await helpcenter.create_article(
+            s,
+            shop_id=shop_a.id,
+            actor=SYSTEM,
+            shop_languages=langs,
+            category="products",
+            visibility="public",
+            language="en",
+            title="Size guide",
+            slug="size-guide",
+            publish=True,
+            body="Our linen shirts fit true to size. If you are between two sizes, choose the larger size. "
+            "Measure your chest and compare it with the size table.",
+        )
+    r = await kit.say(
+        client, shop_a, "Welche Größe sollte ich bei dem Leinenhemd nehmen?", email="g@example.de"
+    )
+    await run_jobs()
+    [turn] = await kit.turns(db, r["conversation_id"])
+    assert (turn.language, turn.intent, turn.template) == ("de", "product_question", "kb.other_language")
+    text = turn.suggested_text if turn.outcome == "suggested" else None
+    assert turn.outcome == "suggested"  # the model is not sure enough of German product questions to send
+    assert text == (
+        "Diesen Artikel gibt es bisher nur auf Englisch: Size guide "
+        "http://127.0.0.1:8000/help/shop-a/en/a/size-guide"
+    )
+    assert turn.facts["via"] == "translation" and turn.facts["language"] == "en"

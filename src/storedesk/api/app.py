@@ -149,6 +149,9 @@ def create_app(
         try:
             yield
         finally:
+            warming = getattr(app.state, "assistant_warm", None)
+            if warming is not None and not warming.done():
+                warming.cancel()
             if runner is not None and task is not None:
                 runner.stop()
                 await asyncio.wait_for(task, timeout=10)

@@ -405,6 +405,10 @@ def _eval_scenarios(errors: int, only: str | None) -> None:
         f"hand-overs where expected: {summary['handover_correct']} of {summary['handover_expected']}; "
         f"outcomes: {summary['outcomes']}; {time.perf_counter() - t0:.0f} s"
     )
+    console.print(
+        f"customer message -> assistant reply (ingest, job, reply, delivery): p50 {summary['seconds_p50']:.2f} s, "
+        f"p95 {summary['seconds_p95']:.2f} s"
+    )
     shown = 0
     for r in report.results:
         for t in r.turns:

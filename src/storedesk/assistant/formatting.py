@@ -45,8 +45,25 @@ def language_name(code: str, in_language: str) -> str:
         return code
 
 
-def weekday_time(value: datetime, language: str, zone: ZoneInfo) -> str:
-    """A moment like "Monday 08:00" / "Montag 08:00", in the shop's time zone."""
-    from babel.dates import format_datetime
+# how "<day> at <time>" reads in each language ({day}: weekday, {date}: day and month, {time}: HH:mm)
+WHEN = {
+    "en": "on {day} at {time}",
+    "de": "am {day} um {time} Uhr",
+    "hu": "{date} {time} órától",
+    "nb": "{day} kl. {time}",
+    "fr": "{day} à {time}",
+    "sv": "{day} kl. {time}",
+    "pl": "{date} o {time}",
+    "es": "el {day} a las {time}",
+}
 
-    return format_datetime(value.astimezone(zone), format="EEEE HH:mm", locale=locale_for(language))
+
+def weekday_time(value: datetime, language: str, zone: ZoneInfo) -> str:
+    """When the team is back, e.g. "on Monday at 08:00", "am Montag um 08:00 Uhr", "8 grudnia o 08:00"."""
+    local = value.astimezone(zone)
+    loc = locale_for(language)
+    return WHEN.get(language, WHEN["en"]).format(
+        day=format_date(local.date(), format="EEEE", locale=loc),
+        date=format_date(local.date(), format="d MMMM" if language != "hu" else "MMMM d.", locale=loc),
+        time=local.strftime("%H:%M"),
+    )

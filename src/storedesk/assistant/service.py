@@ -225,7 +225,7 @@ async def _load(session: AsyncSession, shop_id: int, message_id: int) -> Inbound
         default_language=shop.default_language,
         timezone=shop.timezone or "UTC",
         business_hours=dict(shop.business_hours or {}),
-        order_pattern=None,
+        order_pattern=shop.order_number_pattern or None,
         policies=dict(shop.policies or {}),
         policy=policy,
         conversation_id=conversation.id,
@@ -1341,9 +1341,6 @@ async def handle_message(db: Database, *, shop_id: int, message_id: int) -> Assi
     ctx, todo = await _claim(db, shop_id, message_id)
     if ctx is None or not todo:
         return None
-    async with db.transaction() as session:
-        shop = await get_shop(session, shop_id)
-        ctx.order_pattern = shop.order_number_pattern or None
     u = await understand(ctx)
     async with db.transaction() as session:
         plan = await Planner(session, ctx, u).plan()

@@ -14,6 +14,8 @@ scenario whose every message was answered correctly by the assistant and that en
 from __future__ import annotations
 
 import json
+import statistics
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +91,7 @@ class TurnResult:
     reply: str | None
     correct: bool
     problem: str | None = None
+    seconds: float = 0.0  # ingest → reply written (the job run included)
 
     @property
     def automated(self) -> bool:
@@ -163,6 +166,10 @@ class Report:
             "handover_correct": sum(1 for t in handovers if t.outcome == "handover"),
             "priority_raised_ok": sum(1 for r in self.results if r.priority_ok),
             "outcomes": dict(Counter(t.outcome or "none" for t in turns)),
+            "seconds_p50": round(statistics.median([t.seconds for t in turns]), 3) if turns else 0.0,
+            "seconds_p95": round(sorted(t.seconds for t in turns)[int(0.95 * (len(turns) - 1))], 3)
+            if turns
+            else 0.0,
             "by_language": by_lang,
         }
 
@@ -368,7 +375,9 @@ async def run(
         results: list[TurnResult] = []
         for step in sc["turns"]:
             text = step["say"].format(**fields)
+            started = time.perf_counter()
             message_id, conversation_id = await world.say(sender, text, conversation_id)
+            took = time.perf_counter() - started
             async with db.transaction() as s:
                 turn = (
                     await s.execute(select(AssistantTurn).where(AssistantTurn.message_id == message_id))
@@ -391,6 +400,7 @@ async def run(
                     reply,
                     ok,
                     problem,
+                    took,
                 )
             )
         async with db.transaction() as s:
