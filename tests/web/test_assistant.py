@@ -160,12 +160,17 @@ async def test_an_agent_corrects_the_intent_and_it_is_stored_with_its_event(
     # the page shows it after a reload too
     page = (await client.get(f"/app/c/{conversation_id}")).text
     assert '<span class="ai-badge">corrected</span>' in page
+    # without JavaScript the form posts and the agent is sent back to the conversation
+    plain = await client.post(url, data={"intent": "complaint", "csrf_token": csrf})
+    assert plain.status_code == 303
+    assert plain.headers["location"] == f"/app/c/{conversation_id}#turn-{turn_id}"
+    assert (await _state(db, turn_id))[:3] == ("complaint", agent_id, "complaint")
     # an unknown intent is refused and changes nothing
     bad = await client.post(
         url, data={"intent": "nonsense"}, headers={"X-CSRF-Token": csrf, "HX-Request": "true"}
     )
     assert bad.status_code == 422
-    assert (await _state(db, turn_id))[0] == "delivery_problem"
+    assert (await _state(db, turn_id))[0] == "complaint"
 
 
 async def test_viewers_other_shops_and_requests_without_csrf_change_nothing(

@@ -20,7 +20,7 @@ from storedesk.conversations.models import ConversationStatus
 from storedesk.conversations.repository import InboxRepository
 from storedesk.customers.repository import CustomerRepository
 from storedesk.web import views
-from storedesk.web.deps import AgentWeb, Web, WebRoute, page
+from storedesk.web.deps import AgentWeb, Web, WebRoute, is_htmx, page, redirect
 from storedesk.web.i18n import N_, _
 from storedesk.web.templating import env
 
@@ -117,6 +117,8 @@ async def correct_intent(
     turn = await assistant.correct_intent(
         session, shop_id=ctx.shop_id, actor=ctx.auth.actor, turn_id=turn_id, intent=intent
     )
+    if not is_htmx(request):  # a plain form post (no JavaScript): back to the conversation
+        return redirect(f"/app/c/{turn.conversation_id}#turn-{turn.id}")
     await session.flush()
     return page(request, "partials/assistant_turn.html", {"turn": turn, "open": True, "saved": True})
 
