@@ -108,6 +108,13 @@ async def test_the_timeline_shows_each_turn_under_the_message_it_answered(
     # the timeline fragment (live refresh) shows it too
     fragment = await client.get(f"/app/c/{conversation_id}/timeline")
     assert f'id="turn-{turn_id}"' in fragment.text
+    # in German
+    client.cookies.set("storedesk_lang", "de")
+    german = (await client.get(f"/app/c/{conversation_id}/timeline")).text
+    assert 'data-ai-intent="track_order">Wo ist meine Bestellung</span>' in german
+    assert 'data-ai-outcome="suggested">Hat den Agenten eine Antwort vorgeschlagen</span>' in german
+    body = (await client.get(f"/app/assistant/turns/{turn_id}")).text
+    assert "<dt>Verwendete Fakten</dt>" in body and "<dt>Regelprüfung</dt>" in body
 
 
 async def test_a_pending_question_reads_as_asked_to_confirm_and_agents_get_the_intent_select(
