@@ -16,7 +16,7 @@ from storedesk.conversations import service as conversation_service
 from storedesk.conversations.models import ConversationStatus, Direction, Priority
 from storedesk.conversations.repository import InboxRepository, TimelineRepository
 from storedesk.kit.errors import NotFound, StoredeskError
-from storedesk.web import views
+from storedesk.web import assistant_routes, views
 from storedesk.web.deps import AgentWeb, Web, WebContext, WebRoute, is_htmx, page, redirect, undo
 from storedesk.web.i18n import _
 from storedesk.web.presence import State, presence
@@ -48,6 +48,7 @@ async def _conversation_context(
         "others": presence.others(ctx.shop_id, conversation_id, ctx.agent.id),
         "statuses": [s.value for s in ConversationStatus],
         "priorities": views.PRIORITIES,
+        "assistant_turns": await assistant_routes.turns_by_message(session, ctx.shop_id, conversation_id),
     }
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from storedesk.web import (
+    assistant_routes,
     auth_routes,
     conversation_routes,
     inbox_routes,
@@ -83,5 +84,13 @@ async def vendor_file(name: str) -> Response:
     )
 
 
-for module in (auth_routes, inbox_routes, conversation_routes, order_routes, live, settings_routes):
+for module in (
+    auth_routes,
+    inbox_routes,
+    conversation_routes,
+    order_routes,
+    assistant_routes,
+    live,
+    settings_routes,
+):
     router.include_router(module.router)
