@@ -21,8 +21,15 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         # One connection per process: SQLite has one writer at a time anyway, and queueing on the pool
         # (FIFO, no sleeping) beats many connections spinning in SQLite's busy handler.
+        from storedesk.db.sqlite_driver import one_hop_dbapi
+
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+            url,
+            module=one_hop_dbapi(),  # one thread hop per statement instead of four
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
         )
 
         @event.listens_for(engine.sync_engine, "connect")

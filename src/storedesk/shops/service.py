@@ -12,7 +12,7 @@ from storedesk.conversations.models import Conversation
 from storedesk.events.service import record
 from storedesk.kit.actor import Actor
 from storedesk.kit.errors import Conflict, NotFound, ValidationFailed
-from storedesk.shops.models import DEFAULT_BUSINESS_HOURS, DEFAULT_POLICIES, Shop
+from storedesk.shops.models import DEFAULT_BUSINESS_HOURS, DEFAULT_POLICIES, Shop, new_settings_token
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -94,6 +94,7 @@ async def update_shop(session: AsyncSession, shop_id: int, actor: Actor, changes
         if key == "policies":
             value = {**shop.policies, **value}
         setattr(shop, key, value)
+    shop.settings_token = new_settings_token()  # cached copies (SLA calendar) are reloaded
     await record(
         session,
         shop_id=shop.id,
