@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -39,5 +40,28 @@ async def test_statements_rows_counts_and_errors(tmp_path: Path) -> None:
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
             streamed = await conn.stream(text("SELECT id FROM t ORDER BY id"))  # server-side cursor
             assert [r[0] async for r in streamed] == [1, 2, 3]
+    finally:
+        await db.dispose()
+
+
+async def test_a_transaction_takes_the_write_lock_with_its_first_statement(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        async with db.engine.begin():
+            pass  # a transaction without statements commits nothing and holds nothing
+        async with db.engine.begin() as conn:
+            await conn.execute(text("SELECT count(*) FROM t"))  # a read, but BEGIN IMMEDIATE
+            other = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+            finally:
+                other.close()
+        other = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # released at commit
+        other.close()
     finally:
         await db.dispose()

@@ -5,7 +5,8 @@ separately — open a cursor, execute, fetch the rows, close the cursor — and 
 queue put, a thread wake-up and an event-loop callback (≈ 0.05–0.3 ms, far more than the statement
 itself on a small row). With one connection per process (SQLite has one writer anyway) those hops
 bound the write throughput. This adapter runs the whole statement as one function on the same worker
-thread: execute, fetch everything, remember ``description``/``rowcount``/``lastrowid``, close.
+thread: execute, fetch everything, remember ``description``/``rowcount``/``lastrowid``, close. The
+``BEGIN IMMEDIATE`` that opens a transaction travels with its first statement.
 
 Same driver, same connection, same thread, same SQL; only the number of hand-overs changes. It uses
 two private members of aiosqlite (``Connection._execute`` and ``Connection._conn``), present in the
@@ -69,7 +70,11 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         raw: sqlite3.Connection = self._connection._conn  # type: ignore[attr-defined]
 
+        begin = self._adapt_connection.take_pending_begin()  # type: ignore[attr-defined]
+
         def run() -> tuple[Any, list[Any], int, int | None]:
+            if begin:
+                raw.execute(begin)
             cursor = raw.cursor()
             try:
                 if parameters is None:
@@ -91,7 +96,11 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
         raw: sqlite3.Connection = self._connection._conn  # type: ignore[attr-defined]
 
+        begin = self._adapt_connection.take_pending_begin()  # type: ignore[attr-defined]
+
         def run() -> tuple[int, int | None]:
+            if begin:
+                raw.execute(begin)
             cursor = raw.cursor()
             try:
                 cursor.executemany(operation, seq_of_parameters)
@@ -107,8 +116,32 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_pending_begin",)
     _cursor_cls = OneHopCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._pending_begin: str | None = None
+
+    def begin_with_next_statement(self, sql: str) -> None:
+        """Send ``sql`` (e.g. ``BEGIN IMMEDIATE``) in the same hop as the next statement."""
+        self._pending_begin = sql
+
+    def take_pending_begin(self) -> str | None:
+        sql, self._pending_begin = self._pending_begin, None
+        return sql
+
+    def commit(self) -> None:
+        if self._pending_begin is not None:  # nothing was executed: nothing to commit
+            self._pending_begin = None
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if self._pending_begin is not None:
+            self._pending_begin = None
+            return
+        super().rollback()
 
 
 class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
