@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.channels.models import Channel
-from storedesk.conversations.models import Conversation, ConversationTag, Message
+from storedesk.conversations.models import PRIORITY_RANK_SQL, Conversation, ConversationTag, Message
 from storedesk.kit.errors import NotFound
 from storedesk.kit.pagination import decode_cursor, encode_cursor
 from storedesk.kit.repository import ShopRepository
@@ -194,7 +194,6 @@ class MessageRepository(ShopRepository[Message]):
 # --- the agent workspace's inbox (storedesk.web) -------------------------------------------------------
 
 INBOX_SORTS = ("activity", "waiting", "priority", "oldest")
-_PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
 @dataclass(frozen=True)
@@ -214,8 +213,10 @@ class InboxRepository(ConversationRepository):
         stmt = self.filtered(flt)
         if sort == "waiting":
             stmt = stmt.order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id)
-        elif sort == "priority":
-            rank = case(_PRIORITY_RANK, value=Conversation.priority, else_=4)
+        elif sort == "priority":  # the text of ix_conv_shop_status_priority's expression, literally
+            rank: ColumnElement[int] = literal_column(
+                PRIORITY_RANK_SQL.replace("CASE priority", "CASE conversations.priority")
+            )
             stmt = stmt.order_by(rank, Conversation.last_activity_at.desc(), Conversation.id.desc())
         elif sort == "oldest":
             stmt = stmt.order_by(Conversation.last_activity_at, Conversation.id)
