@@ -133,3 +133,25 @@ async def test_a_reply_in_the_same_transaction_as_the_policy_change(db: Database
         )
     c, _ = await load(db, cid)
     assert c.first_response_due_at == at + timedelta(minutes=20)
+
+
+async def test_a_time_zone_change_applies_to_later_writes_of_the_same_transaction(
+    db: Database, shop_a: ShopWorld
+) -> None:
+    await policy(db, shop_a, first_response_minutes=60)
+    cid = await conversation(db, shop_a)
+    customer = Actor("customer", shop_a.customer_id)
+    async with db.transaction() as session:
+        for text_, tz in (("hi", None), ("hello?", "Asia/Tokyo")):
+            if tz is not None:
+                await update_shop(session, shop_a.id, SYSTEM, {"timezone": tz})
+            await conversations.add_message(
+                session,
+                shop_id=shop_a.id,
+                actor=customer,
+                conversation_id=cid,
+                direction=Direction.inbound,
+                text=text_,
+            )
+            expected = tz or "Europe/Berlin"
+            assert sla._shop_cache[shop_a.id].calendar.timezone == expected

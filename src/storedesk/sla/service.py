@@ -250,10 +250,10 @@ async def _load_shop_sla(session: AsyncSession, shop_id: int, token: str | None)
 
 async def _shop_sla(session: AsyncSession, conversation: Conversation) -> ShopSla:
     shop_id = conversation.shop_id
-    memo: dict[int, ShopSla] = session.info.setdefault(_CACHE_KEY, {})
-    if shop_id in memo:  # this transaction changed the settings or already looked
-        return memo[shop_id]
     token = (await conversation_facts(session, conversation)).settings_token
+    memo: dict[tuple[int, str | None], ShopSla] = session.info.setdefault(_CACHE_KEY, {})
+    if (shop_id, token) in memo:  # this transaction already looked (a NULL token: read once per transaction)
+        return memo[(shop_id, token)]
     cached = _shop_cache.get(shop_id)
     if cached is None or token is None or cached.token != token:
         cached = await _load_shop_sla(session, shop_id, token)
@@ -261,7 +261,7 @@ async def _shop_sla(session: AsyncSession, conversation: Conversation) -> ShopSl
             if len(_shop_cache) >= _SHOP_CACHE_MAX:
                 _shop_cache.clear()
             _shop_cache[shop_id] = cached
-    memo[shop_id] = cached
+    memo[(shop_id, token)] = cached
     return cached
 
 
@@ -306,12 +306,6 @@ async def _policy_for(session: AsyncSession, conversation: Conversation) -> Poli
         ):
             return policy
     return None
-
-
-async def shop_calendar(session: AsyncSession, shop_id: int) -> BusinessCalendar:
-    shop = await session.get(Shop, shop_id)
-    assert shop is not None
-    return BusinessCalendar.from_config(shop.timezone, shop.business_hours)
 
 
 async def _calendar_for(
