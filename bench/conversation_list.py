@@ -55,9 +55,15 @@ def main() -> None:
     ap.add_argument("--database-url", required=True)
     ap.add_argument("--shop-slug", default="scale")
     ap.add_argument("--runs", type=int, default=60)
-    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--port", type=int, default=0, help="default: a free loopback port")
     args = ap.parse_args()
     url = normalise_database_url(args.database_url)
+    if not args.port:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            args.port = int(sock.getsockname()[1])
     token, ids = asyncio.run(token_for(url, args.shop_slug))
     env = {
         **os.environ,
@@ -66,6 +72,7 @@ def main() -> None:
         "STOREDESK_SECRET_KEY": "bench-secret",
         "STOREDESK_JOBS_MODE": "external",
         "STOREDESK_LOG_LEVEL": "warning",
+        "STOREDESK_SMTP_PORT": "0",  # no email intake (its port may be taken)
     }
     exe = str(Path(sys.executable).with_name("storedesk"))
     server = subprocess.Popen([exe, "serve", "--port", str(args.port)], env=env)
@@ -84,11 +91,14 @@ def main() -> None:
     }
     try:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
-            for _ in range(100):
+            deadline = time.monotonic() + 120  # importing the app takes a while on a loaded machine
+            while True:
                 try:
                     if c.get("/health").status_code == 200:
                         break
                 except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("the server did not come up") from None
                     time.sleep(0.2)
             print(f"{'query':32} {'items':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
             worst = 0.0

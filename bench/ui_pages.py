@@ -3,7 +3,8 @@
     .venv/bin/python bench/ui_pages.py --conversations 1000000            # builds storedesk_uibench once
     .venv/bin/python bench/ui_pages.py --database postgresql://postgres@127.0.0.1/storedesk_scale
 
-Without ``--database`` it creates (once) a PostgreSQL database ``storedesk_uibench`` holding one shop
+Without ``--database`` it creates (once) a PostgreSQL database ``storedesk_uibench`` (other sizes:
+``storedesk_uibench_<n>``) holding one shop
 with ``--conversations`` conversations (10 % open, spread over agents, channels, priorities and
 languages; one message each) plus one conversation with 500 messages, generated in SQL. Pages are
 requested in process through the ASGI app (no network), so the figures are server time: routing,
@@ -37,11 +38,13 @@ def _exists(name: str) -> bool:
 
 
 def build(n: int) -> str:
-    url = ADMIN.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-    if _exists(BENCH_DB):
+    name = BENCH_DB if n == 1_000_000 else f"{BENCH_DB}_{n}"
+    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    if _exists(name):
+        upgrade(url.replace("postgresql://", "postgresql+psycopg://"), "heads")  # newer migrations
         return url
     with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
     upgrade(url.replace("postgresql://", "postgresql+psycopg://"), "heads")
     from storedesk.agents.security import hash_password
 
@@ -118,7 +121,7 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def measure(url: str, runs: int) -> dict[str, Any]:
+async def measure(url: str, runs: int, email: str, password: str, sql_times: bool = False) -> dict[str, Any]:
     settings = Settings(
         data_dir=Path("/tmp/storedesk-uibench"),
         database_url=url,
@@ -127,6 +130,20 @@ async def measure(url: str, runs: int) -> dict[str, Any]:
     )
     app = create_app(settings, run_jobs=False)
     results: dict[str, Any] = {}
+    timings_sql: list[tuple[float, str]] = []
+    if sql_times:
+        from sqlalchemy import event
+
+        engine = app.state.db.engine.sync_engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            conn.info["t0"] = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            timings_sql.append(((time.perf_counter() - conn.info["t0"]) * 1000, " ".join(statement.split())))
+
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -135,30 +152,38 @@ async def measure(url: str, runs: int) -> dict[str, Any]:
             page = await client.get("/app/login")
             token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
             assert token is not None
-            email = "agent1@bench.test"
             r = await client.post(
-                "/app/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+                "/app/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
             )
             assert r.status_code == 303, r.text[:500]
             with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
                 row = conn.execute(
                     "SELECT id FROM conversations WHERE message_count = 500 ORDER BY id DESC LIMIT 1"
                 ).fetchone()
-                assert row is not None
-                long_id = int(row[0])
+                long_id = int(row[0]) if row else None  # scale databases have none: page skipped
                 total = conn.execute("SELECT count(*) FROM conversations").fetchone()
             pages = {
                 "inbox (all open, last activity)": "/app/inbox",
                 "inbox (mine, waiting longest)": "/app/inbox?view=mine&sort=waiting",
                 "inbox (unassigned, priority)": "/app/inbox?view=unassigned&sort=priority",
                 "inbox (any status, German)": "/app/inbox?status=any&lang=de",
-                "conversation (500 messages)": f"/app/c/{long_id}",
+                "conversation (500 messages)": f"/app/c/{long_id}" if long_id else "",
                 "search (order number)": "/app/search?q=100500",
                 "search (word)": "/app/search?q=lorem",
             }
             for name, path in pages.items():
+                if not path:
+                    continue
                 r = await client.get(path)
                 assert r.status_code == 200, (path, r.status_code)
+                if sql_times:
+                    timings_sql.clear()
+                    await client.get(path)
+                    print(
+                        f"--- {name}: {len(timings_sql)} statements, {sum(t for t, _ in timings_sql):.1f} ms"
+                    )
+                    for t, sql in timings_sql:
+                        print(f"  {t:7.1f} ms  {sql[:300]}")
                 timings = []
                 for _ in range(runs):
                     t0 = time.perf_counter()
@@ -181,10 +206,17 @@ def main() -> None:
     parser.add_argument("--database", help="an existing storedesk PostgreSQL database (e.g. storedesk_scale)")
     parser.add_argument("--conversations", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument(
+        "--email", default="agent1@bench.test", help="scale databases: agent1@scale.scale.test"
+    )
+    parser.add_argument("--password", default=PASSWORD, help="scale databases: scale-password-1")
+    parser.add_argument(
+        "--sql-times", action="store_true", help="print each page's statements with their time"
+    )
     args = parser.parse_args()
     url = args.database or build(args.conversations)
     url = url.replace("postgresql://", "postgresql+psycopg://")
-    results = asyncio.run(measure(url, args.runs))
+    results = asyncio.run(measure(url, args.runs, args.email, args.password, args.sql_times))
     print(f"{results.pop('conversations')} conversations; {args.runs} requests per page")
     print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'KB':>6}")
     for name, r in results.items():

@@ -3,13 +3,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storedesk.conversations.models import Conversation, ConversationTag, Message
+from storedesk.channels.models import Channel
+from storedesk.conversations.models import PRIORITY_RANK_SQL, Conversation, ConversationTag, Message
+from storedesk.kit.errors import NotFound
 from storedesk.kit.pagination import decode_cursor, encode_cursor
 from storedesk.kit.repository import ShopRepository
 from storedesk.kit.time import ensure_aware
+from storedesk.shops.models import Shop
 
 
 @dataclass(frozen=True)
@@ -25,9 +30,63 @@ class ConversationFilter:
     customer_id: int | None = None
 
 
+@dataclass(frozen=True)
+class ConversationFacts:
+    """What the write paths' hooks (the SLA clock) need besides the row: the shop's settings token
+    (checks the process-wide SLA cache) and the kind of the conversation's channel."""
+
+    settings_token: str | None
+    channel_kind: str | None
+
+
+_FACTS = "conversation_facts"
+
+
+def _facts_columns(shop_id: int) -> tuple[Any, Any]:
+    token = select(Shop.settings_token).where(Shop.id == shop_id).scalar_subquery()
+    kind = select(Channel.kind).where(Channel.id == Conversation.channel_id).scalar_subquery()
+    return token, kind
+
+
+def forget_facts(session: AsyncSession) -> None:
+    """Settings changed in this transaction: hooks read the facts again."""
+    session.info.pop(_FACTS, None)
+
+
+async def conversation_facts(session: AsyncSession, conversation: Conversation) -> ConversationFacts:
+    """The facts read with the row by :meth:`ConversationRepository.get_for_update`, or one query."""
+    memo: dict[int, ConversationFacts] = session.info.setdefault(_FACTS, {})
+    facts = memo.get(conversation.id)
+    if facts is None:
+        token, kind = _facts_columns(conversation.shop_id)
+        stmt = select(token, kind).where(
+            Conversation.shop_id == conversation.shop_id, Conversation.id == conversation.id
+        )
+        row = (await session.execute(stmt)).one()
+        facts = memo[conversation.id] = ConversationFacts(row[0], str(row[1]) if row[1] else None)
+    return facts
+
+
 class ConversationRepository(ShopRepository[Conversation]):
     model = Conversation
     label = "conversation"
+
+    async def get_for_update(self, ident: int) -> Conversation:
+        """The row, locked, read in one statement with its :class:`ConversationFacts`."""
+        stmt = (
+            self.select()
+            .add_columns(*_facts_columns(self.shop_id))
+            .where(Conversation.id == ident)
+            .with_for_update(of=Conversation)
+        )
+        row = (await self.session.execute(stmt)).one_or_none()
+        if row is None:
+            raise NotFound(self.label, ident)
+        conversation: Conversation = row[0]
+        token, kind = row[1], row[2]
+        memo: dict[int, ConversationFacts] = self.session.info.setdefault(_FACTS, {})
+        memo[conversation.id] = ConversationFacts(token, str(kind) if kind else None)
+        return conversation
 
     def filtered(self, flt: ConversationFilter) -> Select[Conversation]:
         """The statement for a filter; the API list and the agent inbox share it."""
@@ -135,7 +194,6 @@ class MessageRepository(ShopRepository[Message]):
 # --- the agent workspace's inbox (storedesk.web) -------------------------------------------------------
 
 INBOX_SORTS = ("activity", "waiting", "priority", "oldest")
-_PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
 @dataclass(frozen=True)
@@ -155,8 +213,10 @@ class InboxRepository(ConversationRepository):
         stmt = self.filtered(flt)
         if sort == "waiting":
             stmt = stmt.order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id)
-        elif sort == "priority":
-            rank = case(_PRIORITY_RANK, value=Conversation.priority, else_=4)
+        elif sort == "priority":  # the text of ix_conv_shop_status_priority's expression, literally
+            rank: ColumnElement[int] = literal_column(
+                PRIORITY_RANK_SQL.replace("CASE priority", "CASE conversations.priority")
+            )
             stmt = stmt.order_by(rank, Conversation.last_activity_at.desc(), Conversation.id.desc())
         elif sort == "oldest":
             stmt = stmt.order_by(Conversation.last_activity_at, Conversation.id)

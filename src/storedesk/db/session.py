@@ -7,22 +7,32 @@ real-time events) runs only once the data is durable.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 PostCommit = Callable[[], Awaitable[None] | None]
+PING_AFTER_IDLE = 5.0  # seconds (PostgreSQL pool)
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         # One connection per process: SQLite has one writer at a time anyway, and queueing on the pool
         # (FIFO, no sleeping) beats many connections spinning in SQLite's busy handler.
+        from storedesk.db.sqlite_driver import one_hop_dbapi
+
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+            url,
+            module=one_hop_dbapi(),  # one thread hop per statement instead of four
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -38,11 +48,35 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # writers serialise at BEGIN instead of failing on lock upgrade mid-transaction
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers serialise at BEGIN instead of failing on lock upgrade mid-transaction; the BEGIN is
+            # sent together with the transaction's first statement (one thread hop for both)
+            conn.connection.dbapi_connection.begin_with_next_statement("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # A connection back in use within PING_AFTER_IDLE seconds is not pinged: under load that saves a
+        # round trip per request (``pool_pre_ping`` pings every checkout). One idle for longer may have
+        # been cut (server restart, firewall): ping it, and let the pool replace it if it is dead.
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:
+            raise DisconnectionError("idle connection is gone") from exc
+
+    return engine
 
 
 class Database:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import JSON, String
@@ -45,3 +46,11 @@ class Shop(IdMixin, TimestampMixin, Base):
     business_hours: Mapped[dict[str, Any]] = mapped_column(default=lambda: dict(DEFAULT_BUSINESS_HOURS))
     policies: Mapped[dict[str, Any]] = mapped_column(default=lambda: dict(DEFAULT_POLICIES))
     conversation_seq: Mapped[int] = mapped_column(default=0)
+    # A fresh random value whenever settings that processes cache change (time zone, business hours,
+    # SLA policies): a cached copy is checked against it in the same query that loads the data it is
+    # used for (storedesk.sla.service). NULL (rows written outside the services) means "do not cache".
+    settings_token: Mapped[str | None] = mapped_column(String(32), default=lambda: new_settings_token())
+
+
+def new_settings_token() -> str:
+    return uuid.uuid4().hex

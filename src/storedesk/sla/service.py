@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.agents.models import Role
 from storedesk.agents.repository import AgentRepository
 from storedesk.agents.service import notify
-from storedesk.channels.models import Channel, ChannelKind
+from storedesk.channels.models import ChannelKind
 from storedesk.conversations.models import (
     AuthorType,
     Conversation,
@@ -33,12 +33,12 @@ from storedesk.conversations.models import (
     Message,
     Priority,
 )
-from storedesk.conversations.repository import ConversationRepository
+from storedesk.conversations.repository import ConversationRepository, conversation_facts, forget_facts
 from storedesk.events.service import record
 from storedesk.kit.actor import SYSTEM, Actor
 from storedesk.kit.errors import Conflict, ValidationFailed
 from storedesk.kit.time import utcnow
-from storedesk.shops.models import Shop
+from storedesk.shops.models import Shop, new_settings_token
 from storedesk.sla.calendar import BusinessCalendar
 from storedesk.sla.models import ConversationSla, SlaOutcome, SlaPolicy, SlaTarget
 from storedesk.sla.repository import ConversationSlaRepository, SlaPolicyRepository
@@ -96,8 +96,11 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _forget_policies(session: AsyncSession) -> None:
+async def _policies_changed(session: AsyncSession, shop_id: int) -> None:
+    """A new settings token for the shop: every process reloads its policies at the next use."""
     session.info.pop(_CACHE_KEY, None)
+    forget_facts(session)
+    await session.execute(update(Shop).where(Shop.id == shop_id).values(settings_token=new_settings_token()))
 
 
 async def create_policy(
@@ -114,7 +117,7 @@ async def create_policy(
     policy = SlaPolicy(shop_id=shop_id, **data)
     session.add(policy)
     await session.flush()
-    _forget_policies(session)
+    await _policies_changed(session, shop_id)
     await record(
         session,
         shop_id=shop_id,
@@ -142,7 +145,7 @@ async def update_policy(
     changed = {k: v for k, v in data.items() if before[k] != v}
     for key, value in changed.items():
         setattr(policy, key, value)
-    _forget_policies(session)
+    await _policies_changed(session, shop_id)
     if changed.get("is_active") is False:
         await _stop_clocks(session, shop_id, policy.id)
     if changed:
@@ -160,7 +163,7 @@ async def delete_policy(session: AsyncSession, *, shop_id: int, actor: Actor, po
     policy = await SlaPolicyRepository(session, shop_id).get_for_update(policy_id)
     await _stop_clocks(session, shop_id, policy.id)
     await session.delete(policy)
-    _forget_policies(session)
+    await _policies_changed(session, shop_id)
     await record(
         session,
         shop_id=shop_id,
@@ -187,14 +190,89 @@ async def _stop_clocks(session: AsyncSession, shop_id: int, policy_id: int) -> N
             conversation.resolution_due_at = None
 
 
-async def _active_policies(session: AsyncSession, shop_id: int) -> Sequence[SlaPolicy]:
-    cache: dict[int, Sequence[SlaPolicy]] = session.info.setdefault(_CACHE_KEY, {})
-    if shop_id not in cache:
-        cache[shop_id] = await SlaPolicyRepository(session, shop_id).ordered(active_only=True)
-    return cache[shop_id]
+@dataclass(frozen=True)
+class PolicyView:
+    """An active policy as the clock uses it (a plain, immutable copy: shared between requests)."""
+
+    id: int
+    match_priority: str | None
+    match_channel_kind: str | None
+    match_tag: str | None
+    first_response_minutes: int | None
+    next_response_minutes: int | None
+    resolution_minutes: int | None
+    business_hours: bool
+
+    @classmethod
+    def of(cls, p: SlaPolicy) -> PolicyView:
+        return cls(
+            p.id,
+            p.match_priority,
+            p.match_channel_kind,
+            p.match_tag,
+            p.first_response_minutes,
+            p.next_response_minutes,
+            p.resolution_minutes,
+            bool(p.business_hours),
+        )
 
 
-def policy_matches(policy: SlaPolicy, *, priority: str, channel_kind: str | None, tags: set[str]) -> bool:
+@dataclass(frozen=True)
+class ShopSla:
+    """A shop's active policies (in order) and business-hours calendar."""
+
+    token: str | None
+    policies: tuple[PolicyView, ...]
+    calendar: BusinessCalendar
+    always_open: BusinessCalendar
+
+
+# Process-wide, per shop: reused while the shop's ``settings_token`` (read in the same statement as the
+# conversation, see ConversationRepository.get_for_update) is unchanged. Every change of a policy, the
+# time zone or the business hours sets a new random token in the same transaction, so every process
+# reloads at its next use — no expiry time, no stale policy after a commit.
+_shop_cache: dict[int, ShopSla] = {}
+_SHOP_CACHE_MAX = 10_000
+
+
+async def _load_shop_sla(session: AsyncSession, shop_id: int, token: str | None) -> ShopSla:
+    policies = await SlaPolicyRepository(session, shop_id).ordered(active_only=True)
+    shop = await session.get(Shop, shop_id)
+    assert shop is not None
+    calendar = BusinessCalendar.from_config(shop.timezone, shop.business_hours)
+    return ShopSla(
+        token,
+        tuple(PolicyView.of(p) for p in policies),
+        calendar,
+        BusinessCalendar.always_open(calendar.timezone),
+    )
+
+
+async def _shop_sla(session: AsyncSession, conversation: Conversation) -> ShopSla:
+    shop_id = conversation.shop_id
+    token = (await conversation_facts(session, conversation)).settings_token
+    memo: dict[tuple[int, str | None], ShopSla] = session.info.setdefault(_CACHE_KEY, {})
+    if (shop_id, token) in memo:  # this transaction already looked (a NULL token: read once per transaction)
+        return memo[(shop_id, token)]
+    cached = _shop_cache.get(shop_id)
+    if cached is None or token is None or cached.token != token:
+        cached = await _load_shop_sla(session, shop_id, token)
+        if token is not None:
+            if len(_shop_cache) >= _SHOP_CACHE_MAX:
+                _shop_cache.clear()
+            _shop_cache[shop_id] = cached
+    memo[(shop_id, token)] = cached
+    return cached
+
+
+async def _active_policies(session: AsyncSession, conversation: Conversation) -> Sequence[PolicyView]:
+    return (await _shop_sla(session, conversation)).policies
+
+
+Policy = SlaPolicy | PolicyView
+
+
+def policy_matches(policy: Policy, *, priority: str, channel_kind: str | None, tags: set[str]) -> bool:
     if policy.match_priority and policy.match_priority != priority:
         return False
     if policy.match_channel_kind and policy.match_channel_kind != channel_kind:
@@ -202,11 +280,11 @@ def policy_matches(policy: SlaPolicy, *, priority: str, channel_kind: str | None
     return not (policy.match_tag and policy.match_tag not in tags)
 
 
-async def _policy_for(session: AsyncSession, conversation: Conversation) -> SlaPolicy | None:
-    policies = await _active_policies(session, conversation.shop_id)
+async def _policy_for(session: AsyncSession, conversation: Conversation) -> PolicyView | None:
+    policies = await _active_policies(session, conversation)
     if not policies:
         return None
-    channel = await session.get(Channel, conversation.channel_id)
+    channel_kind = (await conversation_facts(session, conversation)).channel_kind
     tags: set[str] = set()
     if any(p.match_tag for p in policies):
         tags = set(
@@ -223,24 +301,20 @@ async def _policy_for(session: AsyncSession, conversation: Conversation) -> SlaP
         if policy_matches(
             policy,
             priority=str(conversation.priority),
-            channel_kind=str(channel.kind) if channel else None,
+            channel_kind=channel_kind,
             tags=tags,
         ):
             return policy
     return None
 
 
-async def shop_calendar(session: AsyncSession, shop_id: int) -> BusinessCalendar:
-    shop = await session.get(Shop, shop_id)
-    assert shop is not None
-    return BusinessCalendar.from_config(shop.timezone, shop.business_hours)
-
-
-async def _calendar_for(session: AsyncSession, shop_id: int, policy: SlaPolicy | None) -> BusinessCalendar:
-    calendar = await shop_calendar(session, shop_id)
+async def _calendar_for(
+    session: AsyncSession, conversation: Conversation, policy: Policy | None
+) -> BusinessCalendar:
+    shop_sla = await _shop_sla(session, conversation)
     if policy is not None and not policy.business_hours:
-        return BusinessCalendar.always_open(calendar.timezone)
-    return calendar
+        return shop_sla.always_open
+    return shop_sla.calendar
 
 
 # --- the clock ----------------------------------------------------------------------------------------
@@ -258,7 +332,7 @@ def _minutes(value: int | None) -> timedelta | None:
 
 
 def due_times(
-    state: ConversationSla, status: str, policy: SlaPolicy | None, calendar: BusinessCalendar
+    state: ConversationSla, status: str, policy: Policy | None, calendar: BusinessCalendar
 ) -> DueTimes:
     """The due times a clock implies (pure: unit-tested without a database)."""
     if policy is None or state.started_at is None:
@@ -311,7 +385,7 @@ async def _outcome(
     target: SlaTarget,
     due_at: datetime,
     at: datetime,
-    policy: SlaPolicy | None,
+    policy: Policy | None,
 ) -> None:
     """Record the one outcome of a target (no-op when it already has one)."""
     if getattr(state, _outcome_attr(target)) is not None:
@@ -373,14 +447,14 @@ async def on_message(session: AsyncSession, conversation: Conversation, message:
     inbound = message.direction == Direction.inbound
     if not inbound and not _is_answer(message):
         return
-    if not await _active_policies(session, conversation.shop_id):
+    if not await _active_policies(session, conversation):
         return  # no SLA in this shop (clocks of removed policies were stopped with them)
     state = await _state(session, conversation, create=inbound)
     if state is None:
         return
     at = message.created_at
     policy = await _policy_for(session, conversation)
-    calendar = await _calendar_for(session, conversation.shop_id, policy)
+    calendar = await _calendar_for(session, conversation, policy)
     before = due_times(state, str(conversation.status), policy, calendar)
     if inbound:
         if state.started_at is None:
@@ -408,14 +482,14 @@ async def on_message(session: AsyncSession, conversation: Conversation, message:
 async def on_status(session: AsyncSession, conversation: Conversation, now: datetime) -> None:
     """Hook of the conversation service's status changes: pending pauses the resolution clock,
     resolving (or closing) meets or misses the resolution target and ends the running ones."""
-    if not await _active_policies(session, conversation.shop_id):
+    if not await _active_policies(session, conversation):
         return
     state = await _state(session, conversation, create=False)
     if state is None:
         return
     status = str(conversation.status)
     policy = await _policy_for(session, conversation)
-    calendar = await _calendar_for(session, conversation.shop_id, policy)
+    calendar = await _calendar_for(session, conversation, policy)
     if status != ConversationStatus.pending and state.paused_at is not None:
         state.paused_seconds += calendar.business_seconds(state.paused_at, now)
         state.paused_at = None
@@ -438,13 +512,13 @@ async def on_status(session: AsyncSession, conversation: Conversation, now: date
 
 async def on_change(session: AsyncSession, conversation: Conversation) -> None:
     """Hook for priority and tag changes: another policy may match now; due times follow it."""
-    if not await _active_policies(session, conversation.shop_id):
+    if not await _active_policies(session, conversation):
         return
     state = await _state(session, conversation, create=False)
     if state is None:
         return
     policy = await _policy_for(session, conversation)
-    calendar = await _calendar_for(session, conversation.shop_id, policy)
+    calendar = await _calendar_for(session, conversation, policy)
     state.policy_id = policy.id if policy else None
     _apply(conversation, state, due_times(state, str(conversation.status), policy, calendar))
 
@@ -482,7 +556,7 @@ async def report_breaches(
         if state is None:
             continue
         policy = await _policy_for(session, conversation)
-        calendar = await _calendar_for(session, shop_id, policy)
+        calendar = await _calendar_for(session, conversation, policy)
         due = due_times(state, str(conversation.status), policy, calendar)
         for target, due_at in _running(state, str(conversation.status), due).items():
             if due_at > now or getattr(state, _outcome_attr(target)) is not None:

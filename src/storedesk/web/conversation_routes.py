@@ -39,7 +39,13 @@ def _scope(request: Request) -> str:
 async def _conversation_context(
     request: Request, ctx: WebContext, session: Session, conversation_id: int
 ) -> dict[str, Any]:
-    data = await views.conversation_page(session, ctx.shop, conversation_id, scope=_scope(request))
+    data = await views.conversation_page(
+        session,
+        ctx.shop,
+        conversation_id,
+        scope=_scope(request),
+        earlier=request.query_params.get("earlier") == "1",
+    )
     params = views.InboxParams.parse(dict(request.query_params))
     return {
         "c": data,
@@ -331,6 +337,7 @@ async def tags(
         return await _header_error(
             request, ctx, session, conversation_id, "tags", _("A tag has 1–64 characters and no commas.")
         )
+    views.forget_tag_counts(ctx.shop_id)
     return await _after_change(request, ctx, session, conversation_id)
 
 

@@ -27,7 +27,7 @@ async def home() -> Response:
 @router.get("/inbox")
 async def inbox(request: Request, ctx: Web, session: Session) -> Response:
     params = views.InboxParams.parse(dict(request.query_params))
-    data = await views.inbox_page(session, ctx.shop_id, ctx.agent.id, params)
+    data = await views.inbox_page(session, ctx.shop, ctx.agent.id, params)
     return page(request, "inbox.html", {"inbox": data, "params": params, "current": None})
 
 
@@ -89,6 +89,8 @@ async def bulk(
     except StoredeskError as exc:
         await undo(session, ctx)
         return redirect(target, flash=_(exc.message), request=request)
+    if action in ("tag", "untag"):
+        views.forget_tag_counts(ctx.shop_id)
     message = _("%(done)s conversation(s) changed.", done=len(result.done))
     if result.skipped:
         message += " " + _("%(skipped)s skipped:", skipped=len(result.skipped)) + " "

@@ -3,6 +3,7 @@ repositories (no query here filters by tenant itself)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,7 +32,8 @@ from storedesk.shops.models import Shop
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
-TIMELINE_LIMIT = 500
+TIMELINE_LIMIT = 500  # "show earlier messages"
+TIMELINE_PAGE = 100  # messages rendered when a conversation opens (the latest)
 SLA_WINDOW = timedelta(hours=1)
 VIEWS = ("mine", "unassigned", "all", "sla")
 STATUSES = ("open", "pending", "snoozed", "resolved", "closed", "any")
@@ -191,11 +193,35 @@ async def view_counts(
     return {view: await repo.count_capped(params.filter(agent_id, view=view), COUNT_CAP) for view in VIEWS}
 
 
-async def inbox_page(session: AsyncSession, shop_id: int, agent_id: int, params: InboxParams) -> InboxPage:
-    dirs = await directory(session, shop_id)
-    rows, has_more = await inbox_rows(session, shop_id, agent_id, params, dirs)
-    counts = await view_counts(session, shop_id, agent_id, params)
-    tags = await InboxRepository(session, shop_id).tag_counts()
+# The inbox's tag filter lists every tag of the shop with its count: a scan of all the shop's tags
+# (700k rows at 1M conversations). Kept per process for TAG_COUNTS_SECONDS; tag changes made through
+# the agent workspace in this process drop it at once (forget_tag_counts).
+TAG_COUNTS_SECONDS = 30.0
+_tag_counts: dict[tuple[int, Any], tuple[float, list[tuple[str, int]]]] = {}
+
+
+async def tag_counts(session: AsyncSession, shop: Shop) -> list[tuple[str, int]]:
+    key = (shop.id, shop.created_at)  # created_at: a shop id reused by another database is another shop
+    hit = _tag_counts.get(key)
+    if hit is not None and time.monotonic() - hit[0] < TAG_COUNTS_SECONDS:
+        return hit[1]
+    counts = await InboxRepository(session, shop.id).tag_counts()
+    if len(_tag_counts) > 1000:
+        _tag_counts.clear()
+    _tag_counts[key] = (time.monotonic(), counts)
+    return counts
+
+
+def forget_tag_counts(shop_id: int) -> None:
+    for key in [k for k in _tag_counts if k[0] == shop_id]:
+        _tag_counts.pop(key, None)
+
+
+async def inbox_page(session: AsyncSession, shop: Shop, agent_id: int, params: InboxParams) -> InboxPage:
+    dirs = await directory(session, shop.id)
+    rows, has_more = await inbox_rows(session, shop.id, agent_id, params, dirs)
+    counts = await view_counts(session, shop.id, agent_id, params)
+    tags = await tag_counts(session, shop)
     return InboxPage(params, rows, has_more, counts, dirs, tags)
 
 
@@ -246,6 +272,7 @@ class ConversationPage:
     channel: Channel | None
     timeline: list[TimelineItem]
     truncated: bool
+    shown_limit: int
     reply_channels: list[Channel]
     macros: list[tuple[Macro, str]]
     directory: Directory
@@ -266,7 +293,12 @@ TIMELINE_EVENTS = {
 
 
 async def timeline(
-    session: AsyncSession, shop_id: int, conversation: Conversation, *, scope: str
+    session: AsyncSession,
+    shop_id: int,
+    conversation: Conversation,
+    *,
+    scope: str,
+    limit: int = TIMELINE_LIMIT,
 ) -> tuple[list[TimelineItem], bool]:
     """Messages (and system events from the event log) oldest first; ``scope="customer"`` shows every
     conversation of the customer on any channel."""
@@ -274,7 +306,7 @@ async def timeline(
     events_repo = EventRepository(session, shop_id)
     items: list[TimelineItem] = []
     if scope == "customer":
-        messages = await messages_repo.for_customer(conversation.customer_id, limit=TIMELINE_LIMIT + 1)
+        messages = await messages_repo.for_customer(conversation.customer_id, limit=limit + 1)
         conversations = {
             c.id: c
             for c in await InboxRepository(session, shop_id).by_ids(
@@ -283,10 +315,10 @@ async def timeline(
         }
         events: Sequence[Event] = []
     else:
-        messages = await messages_repo.latest_for_conversation(conversation.id, limit=TIMELINE_LIMIT + 1)
+        messages = await messages_repo.latest_for_conversation(conversation.id, limit=limit + 1)
         conversations = {conversation.id: conversation}
         events = await events_repo.for_conversation(conversation.id, limit=2000)
-    truncated = len(messages) > TIMELINE_LIMIT
+    truncated = len(messages) > limit
     if truncated:
         messages = list(messages)[1:]
     first_at = messages[0].created_at if (messages and truncated) else None
@@ -461,12 +493,19 @@ def customer_language(shop: Shop, conversation: Conversation, customer: Customer
 
 
 async def conversation_page(
-    session: AsyncSession, shop: Shop, conversation_id: int, *, scope: str = "conversation"
+    session: AsyncSession,
+    shop: Shop,
+    conversation_id: int,
+    *,
+    scope: str = "conversation",
+    earlier: bool = False,
 ) -> ConversationPage:
+    """``earlier``: the latest TIMELINE_LIMIT messages instead of the latest TIMELINE_PAGE."""
     repo = InboxRepository(session, shop.id)
     conversation = await repo.get_or_404(conversation_id)
     dirs = await directory(session, shop.id)
-    items, truncated = await timeline(session, shop.id, conversation, scope=scope)
+    limit = TIMELINE_LIMIT if earlier else TIMELINE_PAGE
+    items, truncated = await timeline(session, shop.id, conversation, scope=scope, limit=limit)
     c360 = await customer_360(session, shop, conversation.customer_id)
     identities = c360.identities if c360 else []
     language = customer_language(shop, conversation, c360.customer if c360 else None)
@@ -480,6 +519,7 @@ async def conversation_page(
         channel=dirs.channels.get(conversation.channel_id),
         timeline=items,
         truncated=truncated,
+        shown_limit=limit,
         reply_channels=_reply_channels(dirs.channels, identities, conversation.channel_id),
         macros=macros,
         directory=dirs,
