@@ -308,6 +308,14 @@ async def _policy_for(session: AsyncSession, conversation: Conversation) -> Poli
     return None
 
 
+async def shop_calendar(session: AsyncSession, shop_id: int) -> BusinessCalendar:
+    """The shop's business calendar read now (bulk work such as the demo seed; the message path uses the
+    per-process cache behind the settings token)."""
+    shop = await session.get(Shop, shop_id)
+    assert shop is not None
+    return BusinessCalendar.from_config(shop.timezone, shop.business_hours)
+
+
 async def _calendar_for(
     session: AsyncSession, conversation: Conversation, policy: Policy | None
 ) -> BusinessCalendar:

@@ -542,6 +542,7 @@ async def sidebar_page(
         channel=dirs.channels.get(conversation.channel_id),
         timeline=[],
         truncated=False,
+        shown_limit=0,
         reply_channels=[],
         macros=[],
         directory=dirs,
