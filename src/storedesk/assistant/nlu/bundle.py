@@ -30,7 +30,7 @@ from storedesk.assistant.nlu.language import CharLanguageModel, fit_language_mod
 from storedesk.assistant.nlu.model import IntentModel, fit_intent_model
 
 # bump when the model code changes in a way that invalidates cached bundles
-MODEL_VERSION = "nlu-10"
+MODEL_VERSION = "nlu-11"
 ENCODER_SEED = PACKAGE_DATA / "encoder_seed.npz"
 
 

@@ -344,7 +344,7 @@ def fit_intent_model(
     gate_precision: float = 0.995,
     use_gate: bool = True,
     ngram_c: float = 20.0,
-    encoder_c: float = 10.0,
+    encoder_c: float = 3.0,  # grouped OOF accuracy of the encoder head: C=1 0.888, 3 0.899, 10 0.891
     progress: ProgressFn | None = None,
 ) -> IntentModel:
     """Fit the ensemble on everything; choose the blend weight, the encoder gate and the decision
@@ -360,13 +360,16 @@ def fit_intent_model(
     gate = NEVER
     final = p1
     if p2 is not None:
-        best = (-math.inf, 0.5)
+        # the weight with the best out-of-fold accuracy (log-likelihood breaks ties): on our
+        # 27k training rows log-likelihood alone picked 0.25 (accuracy 0.922) where 0.5 reaches 0.933
+        best = (-math.inf, -math.inf, 0.5)
         gidx = np.array([classes.index(g) for g in labels])
         for w in np.linspace(0.2, 0.8, 13):
             pb = geometric_blend(p1, p2, float(w))
             ll = float(np.log(pb[np.arange(len(gidx)), gidx] + 1e-9).mean())
-            best = max(best, (ll, float(w)))
-        weight = best[1]
+            acc_w = round(float((pb.argmax(1) == gidx).mean()), 3)
+            best = max(best, (acc_w, ll, float(w)))
+        weight = best[2]
         blended = geometric_blend(p1, p2, weight)
         if use_gate:
             m1 = p1.max(1)
