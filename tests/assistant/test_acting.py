@@ -166,10 +166,10 @@ async def test_german_broken_vase_is_handed_over_with_summary_priority_and_routi
         "handover",
         {
             "reason": "intent:damaged_or_wrong_item",
-            # the model read a tracking question; the damage rule wins (problems are always a person's)
+            # the model and the damage rule agree: problems are always a person's
             "understanding": {
-                "model_intent": "track_order",
-                "model_decision": "suggest",
+                "model_intent": "damaged_or_wrong_item",
+                "model_decision": "handover",
                 "how": "problem_rule",
                 "rules": ["damaged_or_wrong_item"],
             },
@@ -381,8 +381,10 @@ async def test_german_question_finds_an_english_only_article_and_says_so(
     await run_jobs()
     [turn] = await kit.turns(db, r["conversation_id"])
     assert (turn.language, turn.intent, turn.template) == ("de", "product_question", "kb.other_language")
-    text = turn.suggested_text if turn.outcome == "suggested" else None
-    assert turn.outcome == "suggested"  # the model is not sure enough of German product questions to send
+    assert turn.outcome == "answered"  # confident enough on German product questions to send
+    said = await kit.outbound_texts(db, r["conversation_id"])
+    assert [d for d, _ in said][:1] == ["outbound"]
+    text = said[0][1]
     assert text == (
         "Diesen Artikel gibt es bisher nur auf Englisch: Size guide "
         "http://127.0.0.1:8000/help/shop-a/en/a/size-guide"
