@@ -7,6 +7,8 @@ idempotent: a job may run again after a crash between its work and its bookkeepi
 from __future__ import annotations
 
 import asyncio
+import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,8 +62,49 @@ class Registry:
 
 registry = Registry()
 
-# woken after a commit that enqueued work (in-process runner); workers on PostgreSQL also LISTEN
-wakeup = asyncio.Event()
+class Wakeup:
+    """Wakes the in-process job runner after a commit that enqueued work (workers on PostgreSQL also
+    LISTEN). One asyncio.Event per event loop: a process normally has one loop, but tests and embedded
+    servers may run several (each in its own thread), and an Event may only be awaited on one loop."""
+
+    def __init__(self) -> None:
+        self._events: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def _event(self) -> asyncio.Event:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            event = self._events.get(loop)
+            if event is None:
+                event = self._events[loop] = asyncio.Event()
+        return event
+
+    def set(self) -> None:
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        with self._lock:
+            pairs = list(self._events.items())
+        for loop, event in pairs:
+            if loop is current:
+                event.set()
+            elif not loop.is_closed():
+                try:
+                    loop.call_soon_threadsafe(event.set)
+                except RuntimeError:  # closed meanwhile
+                    continue
+
+    def clear(self) -> None:
+        self._event().clear()
+
+    async def wait(self) -> None:
+        await self._event().wait()
+
+
+wakeup = Wakeup()
 
 
 def job(
