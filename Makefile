@@ -41,7 +41,10 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+# the assistant's model is trained once (about a minute; cached in .storedesk-data/models) before the tests,
+# so no test or test server trains it while others wait
 pytest: install
+	$(VENV)/bin/storedesk assistant train
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
 
 test: lint typecheck pytest
