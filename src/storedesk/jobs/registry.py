@@ -62,6 +62,7 @@ class Registry:
 
 registry = Registry()
 
+
 class Wakeup:
     """Wakes the in-process job runner after a commit that enqueued work (workers on PostgreSQL also
     LISTEN). One asyncio.Event per event loop: a process normally has one loop, but tests and embedded
