@@ -25,8 +25,7 @@ from tests.conftest import TEST_SECRET, make_shop
 from tests.helpcenter.kit import reset_state, seed_help_center, seed_order, wire
 from tests.servers import free_port
 
-# the agent-pages test reads the return the full-return test creates: one worker runs them in order
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("helpcenter-browser")]
+pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -238,15 +237,9 @@ def test_full_return_ends_with_the_label(live: Live, browser: Any, tmp_path: Pat
     shot(page, "returns")
     context.close()
 
-
-def test_agent_pages_match_the_workspace(live: Live, browser: Any) -> None:
+    # the agent finds that return in the queue (in this test: it must not depend on another test's data)
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{live.url}/app/login")
-    page.fill("#f-email", "agent@nordlys.test")
-    page.fill("#f-password", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/app/inbox**")
+    page = _agent(live, context)
     page.goto(f"{live.url}/app/returns?status=all")
     assert page.locator("h1").inner_text() == "Returns"
     assert page.locator("[data-return]").count() >= 1
@@ -254,6 +247,22 @@ def test_agent_pages_match_the_workspace(live: Live, browser: Any) -> None:
     page.wait_for_url("**/app/returns/**")
     assert page.locator("[data-status]").inner_text() == "Label issued"
     shot(page, "returns-queue", full_page=False)
+    context.close()
+
+
+def _agent(live: Live, context: Any) -> Any:
+    page = context.new_page()
+    page.goto(f"{live.url}/app/login")
+    page.fill("#f-email", "agent@nordlys.test")
+    page.fill("#f-password", "correct-horse-battery")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/app/inbox**")
+    return page
+
+
+def test_agent_pages_match_the_workspace(live: Live, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+    page = _agent(live, context)
     page.goto(f"{live.url}/app/help")
     page.get_by_role("link", name="Returns and refunds").click()
     assert page.locator("#f-title").input_value() == "Returns and refunds"
