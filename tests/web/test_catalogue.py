@@ -126,7 +126,7 @@ def test_the_german_catalogue_has_no_fuzzy_or_obsolete_entries() -> None:
 
 
 @pytest.mark.anyio
-async def test_returns_queue_and_help_center_editor_in_german(
+async def test_returns_queue_help_center_editor_and_kpis_in_german(
     client: httpx.AsyncClient, db: Database, shop_a: ShopWorld
 ) -> None:
     from tests.web.helpers import login
@@ -162,3 +162,8 @@ async def test_returns_queue_and_help_center_editor_in_german(
     for german in ("Selbsthilfe", "Neuer Artikel", "Kategorien", "Hilfreich"):
         assert german in listing.text, german
     assert "New article" not in listing.text
+
+    kpis = await client.get("/app/kpis")
+    assert kpis.status_code == 200
+    for german in ("Support-Kennzahlen", "Rückstand (jetzt offen)", "Erstantwort (Geschäftszeiten)", "Woche"):
+        assert german in kpis.text, german
