@@ -123,21 +123,21 @@ def _card(key: str, label: str, kind: str, data: dict[str, Any]) -> dict[str, An
 
 
 CARDS = (
-    ("conversations", "Conversations", "count"),
-    ("backlog", "Backlog (open now)", "count"),
-    ("first_response_time_business", "First response (business hours)", "duration"),
-    ("first_response_time", "First response (wall clock)", "duration"),
-    ("resolution_time_business", "Resolution time (business hours)", "duration"),
-    ("average_handling_time", "Average handling time", "duration"),
-    ("first_contact_resolution_rate", "First-contact resolution", "percent"),
-    ("reopen_rate", "Reopen rate", "percent"),
-    ("sla_compliance_rate", "SLA compliance", "percent"),
-    ("automation_rate", "Automation rate", "percent"),
-    ("csat", "CSAT (satisfied)", "percent"),
-    ("ces_average", "CES (1–7)", "number"),
-    ("nps", "NPS", "number"),
-    ("customer_retention_rate", "Customer retention", "percent"),
-    ("repeat_purchase_rate", "Repeat purchase rate", "percent"),
+    ("conversations", N_("Conversations"), "count"),
+    ("backlog", N_("Backlog (open now)"), "count"),
+    ("first_response_time_business", N_("First response (business hours)"), "duration"),
+    ("first_response_time", N_("First response (wall clock)"), "duration"),
+    ("resolution_time_business", N_("Resolution time (business hours)"), "duration"),
+    ("average_handling_time", N_("Average handling time"), "duration"),
+    ("first_contact_resolution_rate", N_("First-contact resolution"), "percent"),
+    ("reopen_rate", N_("Reopen rate"), "percent"),
+    ("sla_compliance_rate", N_("SLA compliance"), "percent"),
+    ("automation_rate", N_("Automation rate"), "percent"),
+    ("csat", N_("CSAT (satisfied)"), "percent"),
+    ("ces_average", N_("CES (1–7)"), "number"),
+    ("nps", N_("NPS"), "number"),
+    ("customer_retention_rate", N_("Customer retention"), "percent"),
+    ("repeat_purchase_rate", N_("Repeat purchase rate"), "percent"),
 )
 
 

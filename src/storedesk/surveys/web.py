@@ -22,6 +22,7 @@ from storedesk.surveys.models import SCALES, Survey, SurveyKind
 from storedesk.surveys.repository import ReviewRepository, SurveyResponseRepository
 from storedesk.web import templating, views
 from storedesk.web.deps import FLASH_COOKIE, AgentWeb, Web, WebRoute, base_context, redirect, undo
+from storedesk.web.i18n import _
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REVIEWS_CSS = Path(__file__).resolve().parent / "static" / "reviews.css"
@@ -274,7 +275,7 @@ async def review_reply(
         return render_page(
             request, "review.html", {**context, "draft": text, "error": exc.message}, status_code=422
         )
-    return redirect(f"/app/reviews/{review_id}", flash="Reply sent.", request=request)
+    return redirect(f"/app/reviews/{review_id}", flash=_("Reply sent."), request=request)
 
 
 router = APIRouter()
