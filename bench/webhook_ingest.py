@@ -288,6 +288,7 @@ def start_processes(
         "STOREDESK_LOG_LEVEL": "warning",
         "STOREDESK_DATA_DIR": str(ROOT / "bench" / "out" / "data"),
     }
+    (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
     log = (ROOT / "bench" / "out" / "webhook_ingest.api.log").open("wb")
     api = subprocess.Popen(
         [str(VENV_BIN / "storedesk"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
