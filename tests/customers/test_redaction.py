@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from storedesk.assistant.models import AssistantTurn
 from storedesk.commerce.models import FinancialStatus, FulfillmentStatus, Order
 from storedesk.config import Settings
 from storedesk.conversations.models import Attachment
@@ -106,6 +107,19 @@ async def test_erasure_removes_exactly_the_customers_data(
                 shipping_address={"name": "Ola Nordmann", "address1": "Storgata 1", "city": "Oslo"},
             )
         )
+    async with db.transaction() as s:
+        s.add(
+            AssistantTurn(
+                shop_id=shop_a.id,
+                conversation_id=cid,
+                message_id=second["message_id"],
+                status="done",
+                intent="talk_to_human",
+                entities={"phone": "+4791234567"},
+                facts={"customer": "Ola Nordmann"},
+                suggested_text="We will call you on +47 912 34 567.",
+            )
+        )
     url = f"/api/v1/customers/{ola}/redact"
     before = await snapshot(db)
     r = await client.post(url, json={"reason": "GDPR request"}, headers=shop_a.h("admin"))
@@ -135,6 +149,14 @@ async def test_erasure_removes_exactly_the_customers_data(
         ("agent", "Sorry, a new vase is on its way.", None),
     ]
     assert await _rows(db, "SELECT subject FROM conversations WHERE customer_id = :c", c=ola) == [(None,)]
+    (entities, facts, suggested, intent) = (
+        await _rows(db, "SELECT entities, facts, suggested_text, intent FROM assistant_turns")
+    )[0]
+    assert ([json.loads(v) if isinstance(v, str) else v for v in (entities, facts)], suggested, intent) == (
+        [{}, {}],
+        None,
+        "talk_to_human",
+    )
     assert await _rows(db, "SELECT dedupe_key FROM inbound_events ORDER BY id") == [
         (f"{shop_a.channel_id}:crm-3",)
     ]

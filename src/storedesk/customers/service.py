@@ -10,6 +10,7 @@ from sqlalchemy import delete, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storedesk.assistant.models import AssistantTurn
 from storedesk.channels.models import ChatSession, InboundEvent
 from storedesk.commerce.models import Order, Return
 from storedesk.conversations.models import Attachment, AuthorType, Conversation, Message
@@ -410,6 +411,12 @@ async def redact(
             update(Message)
             .where(Message.shop_id == shop_id, Message.id.in_(message_ids))
             .values(text="", html=None, attachments=[], meta={"redacted": True})
+        )
+        # what the assistant extracted from those messages (emails, phones, addresses) and planned with them
+        await session.execute(
+            update(AssistantTurn)
+            .where(AssistantTurn.shop_id == shop_id, AssistantTurn.message_id.in_(message_ids))
+            .values(entities={}, facts={}, pending=None, suggested_text=None, action_result={})
         )
         from storedesk.channels.ingest import event_key  # the ingest path imports this module
 
