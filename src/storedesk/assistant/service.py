@@ -84,6 +84,13 @@ class Links:
 _links: Links | None = None
 
 
+# a pending confirmation → (template prefix, the action a "yes" runs); "no" answers "<prefix>.kept"
+CONFIRMED_ACTIONS: dict[str, tuple[str, str]] = {
+    "confirm_cancel": ("cancel", "cancel_order"),
+    "confirm_address": ("address", "update_shipping_address"),
+}
+
+
 def configure(secret_keys: list[str], base_url: str) -> None:
     global _links
     _links = Links(base_url.rstrip("/"), LinkSigner(secret_keys))
@@ -739,47 +746,32 @@ class Planner:
         # "ja" alone says little about the language: answer in the language of the question
         self.lang = answer_language(str(pending.get("language") or self.lang), self.ctx.default_language)
         check = {"confirmation": "yes" if answer else "no", "pending": kind}
-        if kind == "confirm_cancel":
-            if not answer:
-                return self.plan_for(
-                    "answered",
-                    "cancel.kept",
-                    self.t("cancel.kept", number=number),
-                    order_id=order_id,
-                    policy_check=check,
-                    resolve=True,
-                )
-            return Plan(
-                outcome="action",
-                template="cancel.done",
-                language=self.lang,
+        confirmed = CONFIRMED_ACTIONS.get(str(kind))
+        if confirmed is None:
+            return None
+        prefix, action = confirmed
+        if not answer:
+            return self.plan_for(
+                "answered",
+                f"{prefix}.kept",
+                self.t(f"{prefix}.kept", number=number),
                 order_id=order_id,
-                action="cancel_order",
-                action_args={"order_id": order_id, "number": number},
                 policy_check=check,
                 resolve=True,
             )
+        args: dict[str, Any] = {"order_id": order_id, "number": number}
         if kind == "confirm_address":
-            if not answer:
-                return self.plan_for(
-                    "answered",
-                    "address.kept",
-                    self.t("address.kept", number=number),
-                    order_id=order_id,
-                    policy_check=check,
-                    resolve=True,
-                )
-            return Plan(
-                outcome="action",
-                template="address.done",
-                language=self.lang,
-                order_id=order_id,
-                action="update_shipping_address",
-                action_args={"order_id": order_id, "number": number, "address": pending.get("address") or {}},
-                policy_check=check,
-                resolve=True,
-            )
-        return None
+            args["address"] = pending.get("address") or {}
+        return Plan(
+            outcome="action",
+            template=f"{prefix}.done",
+            language=self.lang,
+            order_id=order_id,
+            action=action,
+            action_args=args,
+            policy_check=check,
+            resolve=True,
+        )
 
     # -- returns and refunds
 
