@@ -40,7 +40,7 @@ from storedesk.assistant.understanding import address_text, angry, parse_address
 from storedesk.commerce import service as commerce
 from storedesk.commerce.models import FulfillmentStatus, Order
 from storedesk.conversations import service as conversations
-from storedesk.conversations.models import ConversationStatus, Direction, Priority
+from storedesk.conversations.models import Conversation, ConversationStatus, Direction, Priority
 from storedesk.conversations.repository import ConversationRepository, MessageRepository
 from storedesk.customers.repository import CustomerRepository
 from storedesk.db.session import Database
@@ -224,31 +224,7 @@ async def _load(session: AsyncSession, shop_id: int, message_id: int) -> Inbound
     conversation = await ConversationRepository(session, shop_id).get(message.conversation_id)
     if conversation is None or conversation.status == ConversationStatus.closed:
         return None
-    customer = await CustomerRepository(session, shop_id).get(conversation.customer_id)
-    facts = FactsRepository(session, shop_id)
-    ctx = Inbound(
-        shop_id=shop_id,
-        shop_slug=shop.slug,
-        default_language=shop.default_language,
-        timezone=shop.timezone or "UTC",
-        business_hours=dict(shop.business_hours or {}),
-        order_pattern=shop.order_number_pattern or None,
-        policies=dict(shop.policies or {}),
-        policy=policy,
-        conversation_id=conversation.id,
-        customer_id=conversation.customer_id,
-        customer_name=customer.name if customer else None,
-        customer_emails=sorted(
-            set(await facts.emails(conversation.customer_id))
-            | ({customer.email.lower()} if customer and customer.email else set())
-        ),
-        conversation_language=conversation.language,
-        assignee_id=conversation.assignee_id,
-        priority=str(conversation.priority),
-        message_id=message.id,
-        text=message.text or "",
-        catalogue=await facts.product_titles(),
-    )
+    ctx = await _inbound(session, shop, policy, conversation, message_id=message.id, text=message.text or "")
     turns = TurnRepository(session, shop_id)
     previous = await turns.latest_done(conversation.id)
     if previous is not None:
@@ -1419,9 +1395,25 @@ async def _context_for_suggestion(
     session: AsyncSession, shop: Shop, conversation_id: int, message_id: int, text: str
 ) -> Inbound:
     conversation = await ConversationRepository(session, shop.id).get_or_404(conversation_id)
+    policy = policy_mod.parse(shop.policies, shop.languages)
+    ctx = await _inbound(session, shop, policy, conversation, message_id=None, text=text)
+    ctx.after_handover = True  # suggest mode: nothing is sent or done
+    return ctx
+
+
+async def _inbound(
+    session: AsyncSession,
+    shop: Shop,
+    policy: AssistantPolicy,
+    conversation: Conversation,
+    *,
+    message_id: int | None,
+    text: str,
+) -> Inbound:
+    """What the assistant knows for one customer message: the shop's settings and policies, the
+    conversation, the customer and every address they are known by, the catalogue's product names."""
     customer = await CustomerRepository(session, shop.id).get(conversation.customer_id)
     facts = FactsRepository(session, shop.id)
-    policy = policy_mod.parse(shop.policies, shop.languages)
     return Inbound(
         shop_id=shop.id,
         shop_slug=shop.slug,
@@ -1434,14 +1426,16 @@ async def _context_for_suggestion(
         conversation_id=conversation.id,
         customer_id=conversation.customer_id,
         customer_name=customer.name if customer else None,
-        customer_emails=sorted(set(await facts.emails(conversation.customer_id))),
+        customer_emails=sorted(
+            set(await facts.emails(conversation.customer_id))
+            | ({customer.email.lower()} if customer and customer.email else set())
+        ),
         conversation_language=conversation.language,
         assignee_id=conversation.assignee_id,
         priority=str(conversation.priority),
-        message_id=None,
+        message_id=message_id,
         text=text,
         catalogue=await facts.product_titles(),
-        after_handover=True,  # suggest mode: nothing is sent or done
     )
 
 
