@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from storedesk.agents.models import Agent, TeamMember
 from storedesk.assistant.models import AssistantTurn
 from storedesk.commerce.models import Order, Product, Refund, Return, Shipment, Variant
+from storedesk.commerce.repository import OrderRepository
 from storedesk.conversations.models import Conversation, ConversationStatus, Direction, Message
 from storedesk.customers.models import CustomerIdentity, IdentityKind
 from storedesk.kit.repository import ShopRepository
@@ -63,6 +64,7 @@ class FactsRepository:
         assert isinstance(session, AsyncSession)
         self.session = session
         self.shop_id = shop_id
+        self.orders = OrderRepository(session, shop_id)
 
     async def emails(self, customer_id: int) -> list[str]:
         stmt = select(CustomerIdentity.value).where(
@@ -88,29 +90,15 @@ class FactsRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    # an order's shipments, refunds and returns: the commerce mirror's own queries
     async def shipments(self, order_id: int) -> Sequence[Shipment]:
-        stmt = (
-            select(Shipment)
-            .where(Shipment.shop_id == self.shop_id, Shipment.order_id == order_id)
-            .order_by(Shipment.id)
-        )
-        return (await self.session.execute(stmt)).scalars().all()
+        return (await self.orders.shipments([order_id]))[order_id]
 
     async def refunds(self, order_id: int) -> Sequence[Refund]:
-        stmt = (
-            select(Refund)
-            .where(Refund.shop_id == self.shop_id, Refund.order_id == order_id)
-            .order_by(Refund.id)
-        )
-        return (await self.session.execute(stmt)).scalars().all()
+        return await self.orders.refunds(order_id)
 
     async def returns(self, order_id: int) -> Sequence[Return]:
-        stmt = (
-            select(Return)
-            .where(Return.shop_id == self.shop_id, Return.order_id == order_id)
-            .order_by(Return.id)
-        )
-        return (await self.session.execute(stmt)).scalars().all()
+        return await self.orders.returns(order_id)
 
     async def product_titles(self, *, limit: int = 3000) -> list[str]:
         stmt = select(Product.title).where(Product.shop_id == self.shop_id).order_by(Product.id).limit(limit)
