@@ -24,6 +24,8 @@ log = logging.getLogger("storedesk.ratelimit")
 class _Shared:
     storage: Storage = MemoryStorage()
     fallback: Storage = MemoryStorage()
+    limiter = MovingWindowRateLimiter(storage)
+    fallback_limiter = MovingWindowRateLimiter(fallback)
     uri: str | None = None
     warned_at = 0.0
 
@@ -40,6 +42,7 @@ def configure(redis_url: str | None) -> None:
         storage = found
     _Shared.uri = redis_url
     _Shared.storage = storage
+    _Shared.limiter = MovingWindowRateLimiter(storage)
     _Shared.warned_at = 0.0
 
 
@@ -57,7 +60,7 @@ class RateLimit:
 
     def _run(self, method: str, *keys: str) -> Any:
         try:
-            return getattr(MovingWindowRateLimiter(_Shared.storage), method)(self.item, self.name, *keys)
+            return getattr(_Shared.limiter, method)(self.item, self.name, *keys)
         except Exception:
             if _Shared.storage is _Shared.fallback or isinstance(_Shared.storage, MemoryStorage):
                 raise
@@ -65,7 +68,7 @@ class RateLimit:
             if now - _Shared.warned_at > 60:
                 _Shared.warned_at = now
                 log.warning("rate-limit store %s unreachable; counting in this process", _Shared.uri)
-            return getattr(MovingWindowRateLimiter(_Shared.fallback), method)(self.item, self.name, *keys)
+            return getattr(_Shared.fallback_limiter, method)(self.item, self.name, *keys)
 
     def hit(self, *keys: str) -> bool:
         return bool(self._run("hit", *keys))
