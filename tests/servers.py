@@ -24,7 +24,13 @@ def serve_in_thread(app: Any, *, port: int | None = None) -> Iterator[str]:
     """Run an ASGI app under uvicorn in a background thread; yields its base URL."""
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", loop="asyncio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        loop="asyncio",
+        timeout_graceful_shutdown=1,  # open SSE streams must not hold the shutdown
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)

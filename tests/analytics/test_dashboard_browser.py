@@ -19,7 +19,8 @@ from storedesk.config import Settings
 from storedesk.db.session import Database
 from storedesk.kit.actor import SYSTEM
 from tests.analytics import synthetic
-from tests.analytics.wiring import CHROMIUM, CHROMIUM_ARGS, require_browser, wired_app
+from tests.analytics.wiring import wired_app
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.conftest import TEST_SECRET
 from tests.servers import serve_in_thread
 

@@ -57,42 +57,6 @@ def wired_app(settings: Settings, db: Database | None, **kw: Any) -> FastAPI:
     return wire(create_app(settings, db=db, run_jobs=False, **kw), settings)
 
 
-# --- the browser (Playwright driving Debian's Chromium) ---------------------------------------------------
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def require_browser() -> None:
-    """Skip when Chromium or Playwright is missing, unless STOREDESK_REQUIRE_BROWSER=1 (then fail)."""
-    import os
-    import shutil
-
-    import pytest
-
-    missing = None
-    if not shutil.which(CHROMIUM):
-        missing = f"{CHROMIUM} is not installed"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "playwright is not installed"
-    if missing:
-        if os.environ.get("STOREDESK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser required (STOREDESK_REQUIRE_BROWSER=1) but {missing}")
-        pytest.skip(missing)
-
-
 async def wired_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
     app = wired_app(settings, db)
     async with app.router.lifespan_context(app):

@@ -8,7 +8,6 @@ and email sit in one timeline."""
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 import smtplib
@@ -31,6 +30,7 @@ from storedesk.channels.twilio.signature import signature_for
 from storedesk.config import Settings
 from storedesk.db.session import Database
 from storedesk.shops.models import Shop
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.channels.conftest import Capture, FakeProvider, add_channel, fixture_bytes, meta_signature
 from tests.conftest import TEST_SECRET, ShopWorld, make_shop
 from tests.servers import free_port, serve_in_thread
@@ -38,7 +38,6 @@ from tests.web.helpers import login
 
 pytestmark = pytest.mark.anyio
 
-CHROMIUM = "/usr/bin/chromium"
 MAILBOX = "support@demo.storedesk.test"
 WA_NUMBER_ID = "106540352242922"
 WA_SECRET = "meta-app-secret-live"
@@ -133,18 +132,11 @@ def _send_mail(port: int) -> None:
         smtp.send_message(msg)
 
 
-def _browser_available() -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("STOREDESK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is required (STOREDESK_REQUIRE_BROWSER=1) but missing")
-        pytest.skip(f"{CHROMIUM} is not installed")
-
-
 @pytest.mark.browser
 async def test_every_channel_into_one_inbox_and_back_out(
     desk: Desk, provider: FakeProvider, relay: tuple[Capture, int]
 ) -> None:
-    _browser_available()
+    require_browser()
     from playwright.async_api import async_playwright, expect
 
     capture, _ = relay
@@ -163,7 +155,7 @@ async def test_every_channel_into_one_inbox_and_back_out(
             browser = await p.chromium.launch(
                 executable_path=CHROMIUM,
                 headless=True,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+                args=CHROMIUM_ARGS,
             )
             try:
                 page = await browser.new_page(locale="en-GB")

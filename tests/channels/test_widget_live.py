@@ -21,12 +21,11 @@ from storedesk.api.app import create_app
 from storedesk.config import Settings
 from storedesk.db.session import Database
 from storedesk.shops.models import Shop
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.conftest import TEST_SECRET, ShopWorld, make_shop
 
 pytestmark = pytest.mark.anyio
 
-CHROMIUM = "/usr/bin/chromium"
-REQUIRE_BROWSER = os.environ.get("STOREDESK_REQUIRE_BROWSER") == "1"
 ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -136,32 +135,16 @@ async def test_sse_delivers_agent_replies_and_catches_up_after_last_event_id(liv
             assert missed[2]["text"] == "Anything else?"
 
 
-def _browser_available() -> None:
-    if not Path(CHROMIUM).exists():
-        if REQUIRE_BROWSER:
-            pytest.fail(f"STOREDESK_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is not installed")
-
-
 @pytest.mark.browser
 async def test_widget_round_trip_in_chromium(live: Live) -> None:
-    _browser_available()
+    require_browser()
     from playwright.async_api import async_playwright, expect
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = await browser.new_page(locale="de-DE")

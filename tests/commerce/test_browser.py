@@ -10,8 +10,6 @@ import asyncio
 import re
 import shutil
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from storedesk.api.app import create_app
 from storedesk.config import Settings
@@ -31,10 +28,8 @@ from storedesk.kit.actor import SYSTEM, Actor
 from storedesk.kit.crypto import SecretBox
 from tests.commerce.conftest import Served
 from tests.conftest import TEST_SECRET, ShopWorld, make_shop
-from tests.web.conftest import (
-    _free_port,
-    browser,  # noqa: F401  (the Chromium fixture)
-)
+from tests.servers import free_port, serve_in_thread
+from tests.web.conftest import browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -90,7 +85,7 @@ def live(tmp_path: Path, sqlite_template: Path) -> Iterator[Live]:
     url = f"sqlite+aiosqlite:///{path}"
     with ThreadPoolExecutor(1) as pool:
         shop, conversation_id = pool.submit(asyncio.run, _seed(url)).result()
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=url,
@@ -98,24 +93,8 @@ def live(tmp_path: Path, sqlite_template: Path) -> Iterator[Live]:
         jobs_mode="embedded",
         base_url=f"http://127.0.0.1:{port}",
     )
-    app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
-        )
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield Live(f"http://127.0.0.1:{port}", path, shop, conversation_id)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(create_app(settings), port=port) as base:
+        yield Live(base, path, shop, conversation_id)
 
 
 def query(live: Live, sql: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -15,7 +15,8 @@ from storedesk.analytics.rollup import refresh_shop
 from storedesk.config import Settings
 from storedesk.db.session import Database
 from storedesk.demo.seed import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, seed_demo
-from tests.analytics.wiring import CHROMIUM, CHROMIUM_ARGS, require_browser, wired_app
+from tests.analytics.wiring import wired_app
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.conftest import TEST_SECRET
 from tests.servers import serve_in_thread
 

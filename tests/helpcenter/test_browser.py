@@ -5,10 +5,7 @@ docs/screenshots/ (helpcenter.png, tracking.png, returns.png)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,28 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from storedesk.api.app import create_app
 from storedesk.config import Settings
 from storedesk.db.session import Database
+from tests.browser import sync_chromium
 from tests.conftest import TEST_SECRET, make_shop
 from tests.helpcenter.kit import reset_state, seed_help_center, seed_order, wire
-from tests.servers import free_port
+from tests.servers import free_port, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -85,41 +71,17 @@ def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
         jobs_mode="external",
         base_url=f"http://127.0.0.1:{port}",
     )
-    app = wire(create_app(settings))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
-        )
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
     try:
-        yield Live(f"http://127.0.0.1:{port}", slug)
+        with serve_in_thread(wire(create_app(settings)), port=port) as base:
+            yield Live(base, slug)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         reset_state()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("STOREDESK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is required (STOREDESK_REQUIRE_BROWSER=1) but missing")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with sync_chromium() as b:
+        yield b
 
 
 def shot(page: Any, name: str, *, full_page: bool = True) -> None:

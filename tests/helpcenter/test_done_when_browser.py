@@ -7,7 +7,6 @@ agent sees the return in the returns queue (with the exchange note) and in the c
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,23 +27,13 @@ from storedesk.db.session import Database
 from storedesk.helpcenter import service as help_service
 from storedesk.kit.time import utcnow
 from storedesk.shops.models import Shop
+from tests.browser import sync_chromium
 from tests.conftest import TEST_SECRET, ShopWorld, make_shop
 from tests.helpcenter.kit import Seeded, reset_state, seed_help_center, seed_order
 from tests.servers import free_port, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -122,18 +111,8 @@ def world(tmp_path: Path, sqlite_template: Path) -> Iterator[World]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("STOREDESK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is required (STOREDESK_REQUIRE_BROWSER=1) but missing")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with sync_chromium() as b:
+        yield b
 
 
 def test_customer_helps_herself_and_the_agent_sees_it(world: World, browser: Any, tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ from storedesk.kit.actor import Actor
 from storedesk.surveys import links
 from storedesk.surveys import service as surveys
 from storedesk.surveys.models import Survey, SurveyResponse
-from tests.analytics.wiring import CHROMIUM, CHROMIUM_ARGS, require_browser, wired_app
+from tests.analytics.wiring import wired_app
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.conftest import TEST_SECRET, make_shop
 from tests.servers import serve_in_thread
 

@@ -11,21 +11,19 @@ import pytest
 from sqlalchemy import select
 
 from storedesk.surveys.models import SurveyResponse
-from tests.channels.test_widget_live import CHROMIUM, Live, _browser_available
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
+from tests.channels.test_widget_live import Live
 
 pytestmark = pytest.mark.anyio
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 @pytest.mark.browser
 async def test_csat_buttons_in_the_widget(live: Live) -> None:
-    _browser_available()
+    require_browser()
     from playwright.async_api import async_playwright, expect
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(locale="de-DE")
             await page.goto(f"{live.url}/demo/store?shop=demo")

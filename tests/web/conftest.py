@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,26 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from storedesk.api.app import create_app
 from storedesk.config import Settings
 from storedesk.db.session import Database
 from storedesk.kit.crypto import SecretBox
+from tests.browser import sync_chromium
 from tests.conftest import TEST_SECRET, ShopWorld, make_shop
+from tests.servers import free_port, serve_in_thread
 from tests.web.helpers import add_agent, seed_conversation, seed_showcase
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 XSS_HTML = (
     '<p>Hello <b>team</b>, <script>window.__xss = "script"</script>'
@@ -48,12 +34,6 @@ class LiveServer:
     shop: ShopWorld
     data: dict[str, int]
     settings: Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _seed(url: str) -> tuple[ShopWorld, dict[str, int]]:
@@ -89,7 +69,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
     # its own thread: Playwright's sync API may already run an event loop in this one
     with ThreadPoolExecutor(1) as pool:
         shop, data = pool.submit(asyncio.run, _seed(url)).result()
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         data_dir=root / "data",
         database_url=url,
@@ -97,39 +77,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
         jobs_mode="embedded",
         base_url=f"http://127.0.0.1:{port}",
     )
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", shop, data, settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(create_app(settings), port=port) as base:
+        yield LiveServer(base, shop, data, settings)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("STOREDESK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is required (STOREDESK_REQUIRE_BROWSER=1) but missing")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with sync_chromium() as b:
+        yield b
 
 
 def shot(page: Any, name: str) -> None:
