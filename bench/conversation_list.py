@@ -86,7 +86,7 @@ def main() -> None:
         "channel": f"channel_id={ids['channel_id']}",
         "language de": "language=de",
         "priority urgent": "priority=urgent",
-        "tag vip": "tag=vip",
+        "tag damaged": "tag=damaged",
         "open + language + channel": f"status=open&language=de&channel_id={ids['channel_id']}",
     }
     try:
