@@ -27,6 +27,8 @@ def _check_password(password: str) -> None:
         raise ValidationFailed(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters",
             details={"field": "password"},
+            reason="password_too_short",
+            params={"min": MIN_PASSWORD_LENGTH},
         )
 
 
@@ -45,7 +47,12 @@ async def create_agent(
         _check_password(password)
     repo = AgentRepository(session, shop_id)
     if await repo.by_email(email) is not None:
-        raise Conflict(f"an agent with email {email} already exists", details={"field": "email"})
+        raise Conflict(
+            f"an agent with email {email} already exists",
+            details={"field": "email"},
+            reason="agent_email_taken",
+            params={"email": email},
+        )
     agent = Agent(
         shop_id=shop_id,
         email=email.lower(),
@@ -80,7 +87,9 @@ async def update_agent(
     agent = await AgentRepository(session, ctx.shop_id).get_or_404(agent_id)
     before = {"role": agent.role, "is_active": agent.is_active}
     if agent.id == ctx.agent_id and (role not in (None, Role.admin) or is_active is False):
-        raise ValidationFailed("you cannot demote or deactivate yourself", details={"field": "role"})
+        raise ValidationFailed(
+            "you cannot demote or deactivate yourself", details={"field": "role"}, reason="self_demotion"
+        )
     if name is not None:
         agent.name = name
     if role is not None:
@@ -153,7 +162,9 @@ async def login(
     candidates = (await session.execute(stmt)).scalars().all()
     if len(candidates) > 1:
         raise ValidationFailed(
-            "this email belongs to agents of several shops; say which shop", details={"field": "shop"}
+            "this email belongs to agents of several shops; say which shop",
+            details={"field": "shop"},
+            reason="email_in_several_shops",
         )
     agent = candidates[0] if candidates else None
     now = utcnow()
@@ -268,7 +279,12 @@ async def create_team(session: AsyncSession, ctx: AuthContext, *, name: str, des
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"a team named {name!r} already exists", details={"field": "name"}) from exc
+        raise Conflict(
+            f"a team named {name!r} already exists",
+            details={"field": "name"},
+            reason="team_name_taken",
+            params={"name": name},
+        ) from exc
     await record(
         session, shop_id=ctx.shop_id, type="team.created", actor=ctx.actor, data={"team_id": team.id}
     )

@@ -18,6 +18,7 @@ from storedesk.conversations.repository import InboxRepository, TimelineReposito
 from storedesk.kit.errors import NotFound, StoredeskError
 from storedesk.web import assistant_routes, views
 from storedesk.web.deps import AgentWeb, Web, WebContext, WebRoute, is_htmx, page, redirect, undo
+from storedesk.web.errors import error_text
 from storedesk.web.i18n import _
 from storedesk.web.presence import State, presence
 from storedesk.web.uploads import read_uploads, store, stored_path
@@ -63,8 +64,8 @@ async def conversation(request: Request, ctx: Web, session: Session, conversatio
     context = await _conversation_context(request, ctx, session, conversation_id)
     params: views.InboxParams = context["params"]
     dirs = context["c"].directory
-    rows, has_more = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, dirs)
-    context.update(rows=rows, has_more=has_more, current=conversation_id, compact=True, composer={})
+    found = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, dirs)
+    context.update(rows=found.rows, pager=found, current=conversation_id, compact=True, composer={})
     return page(request, "conversation.html", context)
 
 
@@ -126,10 +127,10 @@ async def _composer_error(
         return page(request, "partials/composer.html", context, status_code=422)
     context = await _conversation_context(request, ctx, session, conversation_id)
     params: views.InboxParams = context["params"]
-    rows, has_more = await views.inbox_rows(
+    found = await views.inbox_rows(
         session, ctx.shop_id, ctx.agent.id, params, context["c"].directory
     )
-    context.update(rows=rows, has_more=has_more, current=conversation_id, compact=True)
+    context.update(rows=found.rows, pager=found, current=conversation_id, compact=True)
     context["composer"] = {**values, "error": error}
     return page(request, "conversation.html", context, status_code=422)
 
@@ -181,7 +182,7 @@ async def send(
             request, ctx, session, conversation_id, values, _("That channel does not exist any more.")
         )
     except StoredeskError as exc:
-        return await _composer_error(request, ctx, session, conversation_id, values, _(exc.message))
+        return await _composer_error(request, ctx, session, conversation_id, values, error_text(exc))
     presence.announce(session, ctx.shop_id, conversation_id, ctx.agent.id, "viewing")
     if is_htmx(request):
         await session.flush()
@@ -222,7 +223,7 @@ async def change_status(
     except StoredeskError as exc:
         if isinstance(exc, NotFound):
             raise
-        return await _header_error(request, ctx, session, conversation_id, "status", _(exc.message))
+        return await _header_error(request, ctx, session, conversation_id, "status", error_text(exc))
     return await _after_change(request, ctx, session, conversation_id)
 
 
@@ -256,7 +257,7 @@ async def snooze(
         if isinstance(exc, NotFound):
             raise
         field = exc.details.get("field") if isinstance(exc.details, dict) else None
-        message = _("Pick a time in the future.") if field == "snoozed_until" else _(exc.message)
+        message = _("Pick a time in the future.") if field == "snoozed_until" else error_text(exc)
         return await _header_error(request, ctx, session, conversation_id, "snooze", message)
     return await _after_change(request, ctx, session, conversation_id)
 
@@ -284,7 +285,7 @@ async def assign(
     except StoredeskError as exc:
         if isinstance(exc, NotFound) and exc.details and exc.details.get("resource") == "conversation":
             raise
-        return await _header_error(request, ctx, session, conversation_id, "assignee", _(exc.message))
+        return await _header_error(request, ctx, session, conversation_id, "assignee", error_text(exc))
     return await _after_change(request, ctx, session, conversation_id)
 
 
@@ -350,10 +351,10 @@ async def _header_error(
     if is_htmx(request):
         return page(request, "partials/conv_header.html", context, status_code=422)
     params: views.InboxParams = context["params"]
-    rows, has_more = await views.inbox_rows(
+    found = await views.inbox_rows(
         session, ctx.shop_id, ctx.agent.id, params, context["c"].directory
     )
-    context.update(rows=rows, has_more=has_more, current=conversation_id, compact=True, composer={})
+    context.update(rows=found.rows, pager=found, current=conversation_id, compact=True, composer={})
     return page(request, "conversation.html", context, status_code=422)
 
 
