@@ -99,7 +99,10 @@ async def test_every_sort_and_view_pages_through_every_conversation_once(
     views: dict[str, tuple[str, list[Conversation]]] = {
         "all, open": ("", [c for c in mine if c.status == "open"]),
         "mine, any status": ("view=mine&status=any", [c for c in mine if c.assignee_id == me]),
-        "unassigned, pending": ("view=unassigned&status=pending", [c for c in mine if c.assignee_id is None and c.status == "pending"]),
+        "unassigned, pending": (
+            "view=unassigned&status=pending",
+            [c for c in mine if c.assignee_id is None and c.status == "pending"],
+        ),
         "any status, urgent": ("status=any&priority=urgent", [c for c in mine if c.priority == "urgent"]),
     }
     for label, (query, rows) in views.items():

@@ -5,12 +5,22 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storedesk.agents.models import Agent, AuthToken, Notification, Role, Team, TeamMember, TokenKind
+from storedesk.agents.models import (
+    UI_LANGUAGES,
+    Agent,
+    AuthToken,
+    Notification,
+    Role,
+    Team,
+    TeamMember,
+    TokenKind,
+)
 from storedesk.agents.repository import AgentRepository, TeamRepository
 from storedesk.agents.security import MIN_PASSWORD_LENGTH, AuthContext, hash_password, verify_password
 from storedesk.db.session import after_commit
@@ -115,6 +125,37 @@ async def update_agent(
             "after": {"role": str(agent.role), "is_active": str(agent.is_active)},
         },
     )
+    return agent
+
+
+_UNSET: Any = object()
+
+
+async def update_profile(
+    session: AsyncSession, ctx: AuthContext, *, name: str | None = None, ui_language: Any = _UNSET
+) -> Agent:
+    """The signed-in agent changes their own profile (any role): name, and the workspace's language
+    (one of ``UI_LANGUAGES``; ``None``: follow the browser)."""
+    agent = await AgentRepository(session, ctx.shop_id).get_or_404(ctx.agent_id)
+    changed: dict[str, Any] = {}
+    if name is not None and name.strip() and name.strip() != agent.name:
+        agent.name = changed["name"] = name.strip()[:200]
+    if ui_language is not _UNSET and ui_language != agent.ui_language:
+        if ui_language is not None and ui_language not in UI_LANGUAGES:
+            raise ValidationFailed(
+                f"ui_language must be one of {', '.join(UI_LANGUAGES)}",
+                details={"field": "ui_language"},
+                reason="ui_language_unknown",
+            )
+        agent.ui_language = changed["ui_language"] = ui_language
+    if changed:
+        await record(
+            session,
+            shop_id=ctx.shop_id,
+            type="agent.profile_updated",
+            actor=ctx.actor,
+            data={"agent_id": agent.id, "after": changed},
+        )
     return agent
 
 

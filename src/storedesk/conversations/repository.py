@@ -210,7 +210,11 @@ INBOX_SORT_KEYS: dict[str, tuple[SortKey, ...]] = {
     "activity": (SortKey(Conversation.last_activity_at, True), SortKey(Conversation.id, True)),
     "oldest": (SortKey(Conversation.last_activity_at), SortKey(Conversation.id)),
     "waiting": (SortKey(Conversation.waiting_since, nullable=True), SortKey(Conversation.id)),
-    "priority": (SortKey(_RANK), SortKey(Conversation.last_activity_at, True), SortKey(Conversation.id, True)),
+    "priority": (
+        SortKey(_RANK),
+        SortKey(Conversation.last_activity_at, True),
+        SortKey(Conversation.id, True),
+    ),
 }
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, literal, tuple_
+from sqlalchemy.orm import QueryableAttribute
 
 from storedesk.kit.errors import ValidationFailed
 
@@ -39,7 +40,7 @@ class SortKey:
     """One column (or expression) of a sort order. ``nulls_last`` only matters for a nullable key: where
     its NULLs sort (in this key's direction)."""
 
-    expr: ColumnElement[Any]
+    expr: ColumnElement[Any] | QueryableAttribute[Any]
     descending: bool = False
     nullable: bool = False
     nulls_last: bool = True
@@ -74,7 +75,9 @@ def keyset_segments(keys: Sequence[SortKey], values: Sequence[Any]) -> list[Colu
         return [equal(i) for i in range(j)]
 
     def after(i: int) -> ColumnElement[bool]:
-        return keys[i].expr < values[i] if keys[i].descending else keys[i].expr > values[i]
+        expr = keys[i].expr
+        compared: ColumnElement[bool] = expr < values[i] if keys[i].descending else expr > values[i]
+        return compared
 
     # the suffix s..n-1 compared as one row value: one direction, known values, only its first key nullable
     s = n - 1

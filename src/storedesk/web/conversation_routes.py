@@ -127,9 +127,7 @@ async def _composer_error(
         return page(request, "partials/composer.html", context, status_code=422)
     context = await _conversation_context(request, ctx, session, conversation_id)
     params: views.InboxParams = context["params"]
-    found = await views.inbox_rows(
-        session, ctx.shop_id, ctx.agent.id, params, context["c"].directory
-    )
+    found = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, context["c"].directory)
     context.update(rows=found.rows, pager=found, current=conversation_id, compact=True)
     context["composer"] = {**values, "error": error}
     return page(request, "conversation.html", context, status_code=422)
@@ -351,9 +349,7 @@ async def _header_error(
     if is_htmx(request):
         return page(request, "partials/conv_header.html", context, status_code=422)
     params: views.InboxParams = context["params"]
-    found = await views.inbox_rows(
-        session, ctx.shop_id, ctx.agent.id, params, context["c"].directory
-    )
+    found = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, context["c"].directory)
     context.update(rows=found.rows, pager=found, current=conversation_id, compact=True, composer={})
     return page(request, "conversation.html", context, status_code=422)
 

@@ -76,6 +76,8 @@ def is_htmx(request: Request) -> bool:
 
 
 def activate_language(request: Request) -> str:
+    """Before sign-in (and for agents who chose none in their profile): ``?ui=``, the cookie, then
+    Accept-Language. :func:`web_context` then applies the profile's language."""
     chosen = request.query_params.get("ui") if request.method == "GET" else None
     language = i18n.negotiate(
         request.headers.get("accept-language"), chosen or request.cookies.get(LANG_COOKIE)
@@ -136,6 +138,9 @@ async def web_context(request: Request, session: Session) -> WebContext:
     if request.method not in SAFE_METHODS:
         await check_csrf(request, auth.csrf_token)
     agent = await AgentRepository(session, auth.shop_id).get_or_404(auth.agent_id)
+    if agent.ui_language in i18n.SUPPORTED_LANGUAGES:  # the profile's choice wins once signed in
+        language = str(agent.ui_language)
+        i18n.activate(language)
     shop = await get_shop(session, auth.shop_id)
     ctx = WebContext(auth=auth, agent=agent, shop=shop, language=language)
     request.state.web = ctx

@@ -46,7 +46,10 @@ REASONS: dict[str, str] = {
     "macro_language": N_("%(language)s is not one of the shop's languages."),
     "macro_variable_unknown": N_("Unknown variable: %(variables)s"),
     "macro_name_taken": N_("A macro named “%(name)s” already exists."),
+    "ui_language_unknown": N_("Choose one of the offered languages."),
 }
+
+_NOT_FOUND, _ROLE_REQUIRED = "not_found", "role_required"
 
 # params shown by their label (translated) rather than their value
 _LABELLED: dict[str, dict[str, str]] = {
@@ -69,9 +72,9 @@ def error_text(exc: StoredeskError) -> str:
     if template is not None:
         return _(template, **{k: _param(k, v) for k, v in exc.params.items()})
     if isinstance(exc, NotFound):
-        return _(REASONS["not_found"])
+        return _(REASONS[_NOT_FOUND])
     if isinstance(exc, Forbidden):
-        return _(REASONS["role_required"])
+        return _(REASONS[_ROLE_REQUIRED])
     if isinstance(exc, TooManyRequests):
         return _("Too many attempts. Try again later.")
     # an error whose service gives no reason yet: its English text, translated where the catalogue has it
