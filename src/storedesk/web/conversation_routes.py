@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from storedesk.api.deps import Session
@@ -75,16 +75,73 @@ async def timeline_fragment(request: Request, ctx: Web, session: Session, conver
     return page(request, "partials/timeline.html", context)
 
 
+@router.get("/c/{conversation_id}/timeline/tail")
+async def timeline_tail(
+    request: Request,
+    ctx: Web,
+    session: Session,
+    conversation_id: int,
+    after: Annotated[int, Query(ge=0, lt=2**63)] = 0,
+    after_event: Annotated[int, Query(ge=0, lt=2**63)] = 0,
+    watch: Annotated[str, Query(max_length=2000)] = "",
+) -> Response:
+    """The live refresh of a conversation: only what is new (appended) or changed (replaced in place), as
+    htmx out-of-band swaps — the timeline already shown is left alone. ``watch``: ``<message id>:<state
+    shown>`` for the newest messages whose delivery status or assistant turn may still change."""
+    watched: dict[int, str] = {}
+    for part in watch.split(",")[: views.TAIL_WATCH]:
+        ident, _sep, state = part.partition(":")
+        if ident.isdigit() and len(ident) < 19:
+            watched[int(ident)] = state[:16]
+    tail, turns = await views.timeline_tail(
+        session,
+        ctx.shop,
+        conversation_id,
+        after=after,
+        after_event=after_event,
+        watched=watched,
+        turn_status=assistant_routes.turns_for_messages,
+    )
+    shown_turns = {m for m, state in watched.items() if state not in ("-", "")}
+    return page(
+        request,
+        "partials/timeline_tail.html",
+        {"c": tail, "conv": tail.conversation, "assistant_turns": turns, "shown_turns": shown_turns},
+    )
+
+
+async def _header_context(ctx: WebContext, session: Session, conversation_id: int) -> dict[str, Any]:
+    data = await views.conversation_head(session, ctx.shop, conversation_id)
+    return {
+        "c": data,
+        "conv": data.conversation,
+        "statuses": [s.value for s in ConversationStatus],
+        "priorities": views.PRIORITIES,
+    }
+
+
 @router.get("/c/{conversation_id}/header")
 async def header_fragment(request: Request, ctx: Web, session: Session, conversation_id: int) -> Response:
-    context = await _conversation_context(request, ctx, session, conversation_id)
-    return page(request, "partials/conv_header.html", context)
+    return page(request, "partials/conv_header.html", await _header_context(ctx, session, conversation_id))
 
 
 @router.get("/c/{conversation_id}/sidebar")
 async def sidebar_fragment(request: Request, ctx: Web, session: Session, conversation_id: int) -> Response:
     data = await views.sidebar_page(session, ctx.shop, conversation_id, scope=_scope(request))
     return page(request, "partials/sidebar.html", {"c": data, "conv": data.conversation})
+
+
+@router.get("/c/{conversation_id}/sidebar/conversations")
+async def sidebar_conversations(
+    request: Request, ctx: Web, session: Session, conversation_id: int
+) -> Response:
+    """The sidebar's list of the customer's conversations alone (a new message changes its times)."""
+    data = await views.sidebar_conversations(session, ctx.shop, conversation_id, scope=_scope(request))
+    return page(
+        request,
+        "partials/sidebar_conversations.html",
+        {"c": data, "conv": data.conversation, "cc": data.customer, "dd": data.directory},
+    )
 
 
 @router.get("/c/{conversation_id}/presence")
@@ -195,7 +252,7 @@ async def _after_change(
 ) -> Response:
     if is_htmx(request):
         await session.flush()
-        context = await _conversation_context(request, ctx, session, conversation_id)
+        context = await _header_context(ctx, session, conversation_id)
         return page(request, "partials/conv_header.html", context, headers=REFRESH)
     return redirect(f"/app/c/{conversation_id}")
 
@@ -344,10 +401,12 @@ async def _header_error(
     request: Request, ctx: WebContext, session: Session, conversation_id: int, field: str, message: str
 ) -> Response:
     await undo(session, ctx)
+    if is_htmx(request):
+        context = await _header_context(ctx, session, conversation_id)
+        context["errors"] = {field: message}
+        return page(request, "partials/conv_header.html", context, status_code=422)
     context = await _conversation_context(request, ctx, session, conversation_id)
     context["errors"] = {field: message}
-    if is_htmx(request):
-        return page(request, "partials/conv_header.html", context, status_code=422)
     params: views.InboxParams = context["params"]
     found = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, context["c"].directory)
     context.update(rows=found.rows, pager=found, current=conversation_id, compact=True, composer={})

@@ -397,6 +397,72 @@ async def timeline(
     return items, truncated
 
 
+# --- the timeline's live tail ------------------------------------------------------------------------------
+
+TAIL_LIMIT = TIMELINE_LIMIT  # new messages appended at most per refresh (more: the page is reloaded by hand)
+TAIL_WATCH = 50  # shown messages whose state (delivery, assistant turn) a refresh checks
+
+
+@dataclass
+class TimelineTail:
+    """What changed in a conversation since the page showed it: new messages and system events (to
+    append) and shown messages whose delivery status or assistant turn changed (to replace in place)."""
+
+    conversation: Conversation
+    directory: Directory
+    customer: Customer360 | None
+    items: list[TimelineItem]
+    changed: list[Message]
+    scope: str = "conversation"
+
+
+async def timeline_tail(
+    session: AsyncSession,
+    shop: Shop,
+    conversation_id: int,
+    *,
+    after: int,
+    after_event: int,
+    watched: dict[int, str],
+    turn_status: Any,
+) -> tuple[TimelineTail, dict[int, Any]]:
+    """``watched``: message id → the state the page shows (an outbound message's delivery status, an
+    inbound message's assistant turn status or "-"); ``turn_status(session, shop_id, message_ids)`` loads
+    the assistant turns of messages. Returns the tail and the turns to render with it."""
+    conversation = await InboxRepository(session, shop.id).get_or_404(conversation_id)
+    messages = TimelineRepository(session, shop.id)
+    new = await messages.for_conversation(conversation.id, after_id=after, limit=TAIL_LIMIT)
+    shown = [
+        m for m in await messages.by_ids(sorted(watched)[:TAIL_WATCH]) if m.conversation_id == conversation.id
+    ]
+    events = [
+        e
+        for e in await EventRepository(session, shop.id).for_conversation_after(conversation.id, after_event)
+        if e.type in TIMELINE_EVENTS
+    ]
+    turns: dict[int, Any] = await turn_status(
+        session, shop.id, [m.id for m in [*new, *shown] if m.direction == "inbound"]
+    )
+    changed = []
+    for m in shown:
+        now = (
+            str(m.delivery_status)
+            if m.direction != "inbound"
+            else (turns[m.id].status if m.id in turns else "-")
+        )
+        if now != watched[m.id]:
+            changed.append(m)
+    items = [TimelineItem("message", m.created_at, message=m, conversation=conversation) for m in new]
+    items += [TimelineItem("event", e.occurred_at, event=e) for e in events]
+    items.sort(key=lambda i: (i.at, 0 if i.kind == "event" else 1))
+    customer = await CustomerRepository(session, shop.id).get(conversation.customer_id)
+    c360 = (
+        Customer360(customer, [], [], 0, 0, shop.currency, []) if customer is not None else None
+    )  # the timeline shows only the customer's name
+    tail = TimelineTail(conversation, await directory(session, shop.id), c360, items, changed)
+    return tail, turns
+
+
 def _reply_channels(
     all_channels: dict[int, Channel], identities: Sequence[CustomerIdentity], origin: int
 ) -> list[Channel]:
@@ -609,6 +675,54 @@ async def sidebar_page(
         macros=[],
         directory=dirs,
         customer=await customer_360(session, shop, conversation.customer_id),
+        language=shop.default_language,
+        scope=scope,
+    )
+
+
+async def conversation_head(session: AsyncSession, shop: Shop, conversation_id: int) -> ConversationPage:
+    """What the conversation header shows (status, assignee, team, priority, tags) and nothing else: its live
+    refresh and the property changes re-render it."""
+    repo = InboxRepository(session, shop.id)
+    conversation = await repo.get_or_404(conversation_id)
+    dirs = await directory(session, shop.id)
+    return ConversationPage(
+        conversation=conversation,
+        tags=(await repo.tags_for([conversation.id]))[conversation.id],
+        channel=dirs.channels.get(conversation.channel_id),
+        timeline=[],
+        truncated=False,
+        shown_limit=0,
+        reply_channels=[],
+        macros=[],
+        directory=dirs,
+        customer=None,
+        language=shop.default_language,
+    )
+
+
+async def sidebar_conversations(
+    session: AsyncSession, shop: Shop, conversation_id: int, *, scope: str = "conversation"
+) -> ConversationPage:
+    """The customer's latest conversations (the sidebar's list), without orders."""
+    repo = InboxRepository(session, shop.id)
+    conversation = await repo.get_or_404(conversation_id)
+    customer = await CustomerRepository(session, shop.id).get(conversation.customer_id)
+    c360 = None
+    if customer is not None:
+        listed, _more = await repo.inbox(InboxFilter(customer_id=customer.id), sort="activity", limit=20)
+        c360 = Customer360(customer, [], [], 0, 0, shop.currency, listed)
+    return ConversationPage(
+        conversation=conversation,
+        tags=[],
+        channel=None,
+        timeline=[],
+        truncated=False,
+        shown_limit=0,
+        reply_channels=[],
+        macros=[],
+        directory=await directory(session, shop.id),
+        customer=c360,
         language=shop.default_language,
         scope=scope,
     )
