@@ -74,7 +74,7 @@ async def test_the_tail_sends_only_what_is_new_or_changed(
     assert '<p class="pre">Any news?</p>' in r.text and '<p class="pre">Tomorrow.</p>' in r.text
     assert f'id="m{after}"' not in r.text  # what the page shows is not sent again
     reply_id = max(new)
-    assert f'data-delivery="queued"' in r.text
+    assert 'data-delivery="queued"' in r.text
 
     # the reply is delivered: with the page showing it as queued, it is replaced in place, alone
     async with db.transaction() as session:
