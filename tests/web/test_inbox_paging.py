@@ -142,6 +142,7 @@ async def test_a_position_past_the_end_shows_an_empty_page_with_a_way_back(
     assert ROW.findall(r.text) == []
     assert "No more conversations in this view." in r.text
     assert 'href="/app/inbox" data-first-page>« First page</a>' in r.text
+    assert 'href="/app/inbox?view=mine"' in r.text  # another view starts at its top
 
 
 async def test_another_shops_position_only_positions_the_own_rows(
