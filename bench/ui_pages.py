@@ -152,7 +152,15 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def measure(url: str, runs: int, email: str, password: str, sql_times: bool = False) -> dict[str, Any]:
+async def measure(
+    url: str,
+    runs: int,
+    email: str,
+    password: str,
+    sql_times: bool = False,
+    extra: dict[str, str] | None = None,
+    only: str | None = None,
+) -> dict[str, Any]:
     settings = Settings(
         data_dir=Path("/tmp/storedesk-uibench"),
         database_url=url,
@@ -205,9 +213,10 @@ async def measure(url: str, runs: int, email: str, password: str, sql_times: boo
                 f"inbox page {DEEP_PAGE} (all open, waiting)": _deep_path("waiting", deep),
                 "search (order number)": "/app/search?q=100500",
                 "search (word)": "/app/search?q=lorem",
+                **(extra or {}),
             }
             for name, path in pages.items():
-                if not path:
+                if not path or (only and only not in name):
                     continue
                 r = await client.get(path)
                 assert r.status_code == 200, (path, r.status_code)
@@ -251,11 +260,18 @@ def main() -> None:
     parser.add_argument(
         "--sql-times", action="store_true", help="print each page's statements with their time"
     )
+    parser.add_argument(
+        "--page", action="append", default=[], metavar="NAME=PATH", help="also measure this page (repeatable)"
+    )
+    parser.add_argument("--only", help="measure only the pages whose name contains this text")
     args = parser.parse_args()
     url = args.database or build(args.conversations)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     url = url.replace("postgresql://", "postgresql+psycopg://")
-    results = asyncio.run(measure(url, args.runs, args.email, args.password, args.sql_times))
+    extra = dict(p.split("=", 1) for p in args.page)
+    results = asyncio.run(
+        measure(url, args.runs, args.email, args.password, args.sql_times, extra, args.only)
+    )
     print(f"{results.pop('conversations')} conversations; {args.runs} requests per page")
     print(f"load average before the run: {load}")
     print(f"{'page':44} {'p50 ms':>8} {'p95 ms':>8} {'CPU p50':>8} {'rows':>5} {'KB':>6}")
