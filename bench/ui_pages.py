@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
 import statistics
 import time
 from pathlib import Path
@@ -25,7 +27,10 @@ import psycopg
 
 from storedesk.api.app import create_app
 from storedesk.config import Settings
+from storedesk.conversations.models import PRIORITY_RANK_SQL
 from storedesk.db.migrate import upgrade
+from storedesk.kit.pagination import encode_cursor
+from storedesk.web.views import PAGE_SIZE
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "storedesk_uibench"
@@ -116,12 +121,46 @@ def build(n: int) -> str:
     return url
 
 
+DEEP_PAGE = 500  # keyset paging: as cheap as page 1 (the offset paging before stopped at page 200)
+_DEEP_SQL = {
+    "activity": "SELECT last_activity_at, id FROM conversations WHERE status = 'open'"
+    " ORDER BY last_activity_at DESC, id DESC OFFSET %s LIMIT 1",
+    "priority": f"SELECT ({PRIORITY_RANK_SQL}), last_activity_at, id FROM conversations WHERE status = 'open'"
+    f" ORDER BY ({PRIORITY_RANK_SQL}), last_activity_at DESC, id DESC OFFSET %s LIMIT 1",
+    "waiting": "SELECT waiting_since, id FROM conversations WHERE status = 'open'"
+    " ORDER BY waiting_since ASC NULLS LAST, id OFFSET %s LIMIT 1",
+}
+
+
+def _deep_cursor(conn: Any, sort: str, page: int) -> str | None:
+    """The cursor the "Next" link of page ``page - 1`` carries (the last row before the page), found once
+    with OFFSET so the run does not have to click through every page."""
+    row = conn.execute(_DEEP_SQL[sort], ((page - 1) * PAGE_SIZE - 1,)).fetchone()
+    if row is None:
+        return None
+    values = [v.isoformat() if hasattr(v, "isoformat") else v for v in row]
+    return encode_cursor([sort, "n", *values])
+
+
+def _deep_path(sort: str, deep: dict[str, str | None]) -> str:
+    cursor = deep.get(sort)
+    return f"/app/inbox?sort={sort}&cursor={cursor}" if cursor else ""
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def measure(url: str, runs: int, email: str, password: str, sql_times: bool = False) -> dict[str, Any]:
+async def measure(
+    url: str,
+    runs: int,
+    email: str,
+    password: str,
+    sql_times: bool = False,
+    extra: dict[str, str] | None = None,
+    only: str | None = None,
+) -> dict[str, Any]:
     settings = Settings(
         data_dir=Path("/tmp/storedesk-uibench"),
         database_url=url,
@@ -147,8 +186,6 @@ async def measure(url: str, runs: int, email: str, password: str, sql_times: boo
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            import re
-
             page = await client.get("/app/login")
             token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
             assert token is not None
@@ -162,17 +199,24 @@ async def measure(url: str, runs: int, email: str, password: str, sql_times: boo
                 ).fetchone()
                 long_id = int(row[0]) if row else None  # scale databases have none: page skipped
                 total = conn.execute("SELECT count(*) FROM conversations").fetchone()
+                deep = {
+                    sort: _deep_cursor(conn, sort, DEEP_PAGE) for sort in ("activity", "priority", "waiting")
+                }
             pages = {
                 "inbox (all open, last activity)": "/app/inbox",
                 "inbox (mine, waiting longest)": "/app/inbox?view=mine&sort=waiting",
                 "inbox (unassigned, priority)": "/app/inbox?view=unassigned&sort=priority",
                 "inbox (any status, German)": "/app/inbox?status=any&lang=de",
                 "conversation (500 messages)": f"/app/c/{long_id}" if long_id else "",
+                f"inbox page {DEEP_PAGE} (all open, activity)": _deep_path("activity", deep),
+                f"inbox page {DEEP_PAGE} (all open, priority)": _deep_path("priority", deep),
+                f"inbox page {DEEP_PAGE} (all open, waiting)": _deep_path("waiting", deep),
                 "search (order number)": "/app/search?q=100500",
                 "search (word)": "/app/search?q=lorem",
+                **(extra or {}),
             }
             for name, path in pages.items():
-                if not path:
+                if not path or (only and only not in name):
                     continue
                 r = await client.get(path)
                 assert r.status_code == 200, (path, r.status_code)
@@ -184,15 +228,18 @@ async def measure(url: str, runs: int, email: str, password: str, sql_times: boo
                     )
                     for t, sql in timings_sql:
                         print(f"  {t:7.1f} ms  {sql[:300]}")
-                timings = []
+                timings, cpu = [], []
                 for _ in range(runs):
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     r = await client.get(path)
                     timings.append((time.perf_counter() - t0) * 1000)
+                    cpu.append((time.process_time() - c0) * 1000)
                     assert r.status_code == 200
                 results[name] = {
                     "p50_ms": round(statistics.median(timings), 1),
                     "p95_ms": round(pct(timings, 95), 1),
+                    "cpu_p50_ms": round(statistics.median(cpu), 1),
+                    "rows": len(re.findall(r"data-row data-id=", r.text)),
                     "bytes": len(r.content),
                 }
             results["conversations"] = int(total[0]) if total else 0
@@ -213,14 +260,27 @@ def main() -> None:
     parser.add_argument(
         "--sql-times", action="store_true", help="print each page's statements with their time"
     )
+    parser.add_argument(
+        "--page", action="append", default=[], metavar="NAME=PATH", help="also measure this page (repeatable)"
+    )
+    parser.add_argument("--only", help="measure only the pages whose name contains this text")
     args = parser.parse_args()
     url = args.database or build(args.conversations)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     url = url.replace("postgresql://", "postgresql+psycopg://")
-    results = asyncio.run(measure(url, args.runs, args.email, args.password, args.sql_times))
+    extra = dict(p.split("=", 1) for p in args.page)
+    results = asyncio.run(
+        measure(url, args.runs, args.email, args.password, args.sql_times, extra, args.only)
+    )
     print(f"{results.pop('conversations')} conversations; {args.runs} requests per page")
-    print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'KB':>6}")
+    print(f"load average before the run: {load}")
+    print(f"{'page':44} {'p50 ms':>8} {'p95 ms':>8} {'CPU p50':>8} {'rows':>5} {'KB':>6}")
     for name, r in results.items():
-        print(f"{name:40} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['bytes'] / 1024:6.0f}")
+        print(
+            f"{name:44} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['cpu_p50_ms']:8.1f} {r['rows']:5}"
+            f" {r['bytes'] / 1024:6.0f}"
+        )
+    print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -174,3 +174,88 @@ def test_screens_and_german(browser: Any, live_server: LiveServer) -> None:
     assert german.locator("[data-send-label]").inner_text() == "Antwort senden"
     shot(german, "conversation-de")
     german.context.close()
+
+
+def test_live_message_is_appended_not_re_rendered(browser: Any, live_server: LiveServer) -> None:
+    page = sign_in(browser, live_server, "agent@live-shop.test")
+    cid = live_server.data["conv2"]
+    page.goto(f"{live_server.url}/app/c/{cid}")
+    page.wait_for_function("() => window.htmx !== undefined")
+    page.wait_for_timeout(300)  # the event stream is connected
+    before = page.locator("#timeline [data-message-id]").count()
+    # DOM markers a re-render would lose: on the timeline, its first message, the header and the sidebar
+    page.evaluate(
+        """() => {
+        document.querySelector('#timeline').dataset.marker = 'kept';
+        document.querySelector('#timeline [data-message-id]').dataset.marker = 'kept';
+        document.querySelector('#conv-header').dataset.marker = 'kept';
+        document.querySelector('#sidebar').dataset.marker = 'kept';
+    }"""
+    )
+    r = httpx.post(
+        f"{live_server.url}/api/v1/conversations/{cid}/messages",
+        json={"kind": "note", "text": "Checked with the warehouse: it ships today."},
+        headers=live_server.shop.h("admin"),
+    )
+    assert r.status_code == 201, r.text
+    note = page.locator(f"#m{r.json()['id']}")
+    note.wait_for()
+    assert note.locator(".msg-body").inner_text() == "Checked with the warehouse: it ships today."
+    assert page.locator("#timeline [data-message-id]").count() == before + 1
+    assert page.locator("#timeline [data-message-id]").last.get_attribute("id") == f"m{r.json()['id']}"
+    markers = page.evaluate(
+        """() => ['#timeline', '#timeline [data-message-id]', '#conv-header', '#sidebar']
+        .map(s => document.querySelector(s).dataset.marker)"""
+    )
+    assert markers == ["kept", "kept", "kept", "kept"]
+
+    # a change of the conversation: its system line is appended, the header (and only it) re-rendered
+    r = httpx.post(
+        f"{live_server.url}/api/v1/conversations/{cid}/assign",
+        json={"assignee_id": live_server.data["bob"]},
+        headers=live_server.shop.h("admin"),
+    )
+    assert r.status_code == 200, r.text
+    page.locator("#timeline [data-event='conversation.assigned']").last.wait_for()
+    page.wait_for_function("() => document.querySelector('#conv-header').dataset.marker === undefined")
+    assert page.locator("#p-assignee").input_value() == str(live_server.data["bob"])
+    assert page.evaluate("() => document.querySelector('#timeline').dataset.marker") == "kept"
+    page.context.close()
+
+
+def test_profile_language_follows_the_agent(browser: Any, live_server: LiveServer) -> None:
+    page = sign_in(browser, live_server, "viewer@live-shop.test", locale="en-GB")
+    assert page.locator("#list-title").inner_text() == "All"
+    page.goto(f"{live_server.url}/app/profile")
+    page.select_option("#f-ui-language", "de")
+    page.click("[data-profile] button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/app/profile")
+    assert page.locator("h1").inner_text() == "Ihr Profil"
+    assert page.locator(".flash").inner_text() == "Ihr Profil wurde gespeichert."
+    page.goto(f"{live_server.url}/app/inbox")
+    page.reload()
+    assert page.locator("#list-title").inner_text() == "Alle"
+    page.context.close()
+
+    # another browser (English, no cookie): English until sign-in, then the profile's German
+    other = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    other.set_default_timeout(TIMEOUT)
+    fresh = other.new_page()
+    fresh.goto(f"{live_server.url}/app/login")
+    assert fresh.locator("html").get_attribute("lang") == "en"
+    fresh.fill("#f-email", "viewer@live-shop.test")
+    fresh.fill("#f-password", "correct-horse-battery")
+    fresh.click("button[type=submit]")
+    fresh.wait_for_url(re.compile(r".*/app/inbox.*"))
+    assert fresh.locator("html").get_attribute("lang") == "de"
+    assert fresh.locator("#list-title").inner_text() == "Alle"
+    fresh.goto(f"{live_server.url}/app/c/{live_server.data['conv1']}")
+    assert "Konversation" in fresh.locator(".conv-pane").get_attribute("aria-label")
+
+    # back to "as my browser": English again
+    fresh.goto(f"{live_server.url}/app/profile")
+    fresh.select_option("#f-ui-language", "")
+    fresh.click("[data-profile] button[type=submit]")
+    fresh.wait_for_url(f"{live_server.url}/app/profile")
+    assert fresh.locator("h1").inner_text() == "Your profile"
+    other.close()

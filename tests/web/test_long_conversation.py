@@ -57,9 +57,11 @@ async def test_the_latest_messages_first_and_earlier_ones_on_demand(
     shown = [int(n) for n in re.findall(r'<p class="pre">message number (\d+)</p>', earlier.text)]
     assert shown == list(range(TIMELINE_PAGE + 20))
     assert "Show earlier messages" not in earlier.text and "Showing the latest" not in earlier.text
-    # the live refresh keeps what the agent chose to see
-    assert f'hx-get="/app/c/{cid}/timeline?earlier=1"' in earlier.text
-    assert f'hx-get="/app/c/{cid}/timeline?earlier=0"' in page.text
+    # the live refresh keeps what the agent chose to see: it only appends (the timeline/tail), never
+    # re-renders the timeline
+    for shown_page in (page, earlier):
+        assert f'hx-get="/app/c/{cid}/timeline/tail"' in shown_page.text
+        assert f'hx-get="/app/c/{cid}/timeline?' not in shown_page.text
     fragment = await client.get(f"/app/c/{cid}/timeline?earlier=1")
     assert len(re.findall(r'<p class="pre">message number \d+</p>', fragment.text)) == TIMELINE_PAGE + 20
 

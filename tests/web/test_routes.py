@@ -408,6 +408,12 @@ async def test_live_events_reach_the_shop_only(
     assert sse_names({"type": "message.received", "conversation_id": 7, "customer_id": 1}, 3) == [
         "inbox",
         "conv-7",
+        "conv-7-msg",
+    ]
+    assert sse_names({"type": "conversation.assigned", "conversation_id": 7, "customer_id": 1}, 3) == [
+        "inbox",
+        "conv-7",
+        "conv-7-meta",
     ]
     assert sse_names({"type": "presence.changed", "conversation_id": 7}, 3) == ["presence-7"]
     assert sse_names({"type": "notification.created", "agent_id": 3, "conversation_id": 7}, 3) == ["bell"]

@@ -14,6 +14,7 @@ from storedesk.agents.schemas import (
     AgentUpdate,
     LoginIn,
     LoginOut,
+    ProfileUpdate,
     TeamCreate,
     TeamMembersIn,
     TeamOut,
@@ -72,6 +73,12 @@ async def logout(ctx: Auth, response: Response, session: Session) -> Response:
 @router.get("/me", response_model=AgentOut, summary="The signed-in agent")
 async def me(ctx: Auth, session: Session) -> AgentOut:
     return AgentOut.model_validate(await AgentRepository(session, ctx.shop_id).get_or_404(ctx.agent_id))
+
+
+@router.patch("/me", response_model=AgentOut, summary="Change your own profile (name, UI language)")
+async def update_me(body: ProfileUpdate, ctx: Auth, session: Session) -> AgentOut:
+    agent = await service.update_profile(session, ctx, **body.model_dump(exclude_unset=True))
+    return AgentOut.model_validate(agent)
 
 
 @router.get("/agents", response_model=list[AgentOut], summary="Agents of the shop")

@@ -16,6 +16,10 @@ class Role(StrEnum):
     viewer = "viewer"
 
 
+# the languages the agent workspace has catalogues for (storedesk/web/i18n); the profile offers these
+UI_LANGUAGES: tuple[str, ...] = ("en", "de")
+
+
 class Agent(IdMixin, TimestampMixin, Base):
     """A person who works the inbox (a user). Belongs to exactly one shop."""
 
@@ -28,6 +32,8 @@ class Agent(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     role: Mapped[Role] = mapped_column(String(16), default=Role.agent)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the workspace's language after sign-in (one of UI_LANGUAGES); NULL: the browser's (cookie, Accept-Language)
+    ui_language: Mapped[str | None] = mapped_column(String(8))
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]

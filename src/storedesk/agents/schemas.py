@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -15,6 +15,7 @@ class AgentOut(Out):
     name: str
     role: Role
     languages: list[str]
+    ui_language: str | None = Field(description="the agent workspace's language; null: the browser's")
     is_active: bool
     last_login_at: datetime | None
     created_at: datetime
@@ -34,6 +35,15 @@ class AgentUpdate(In):
     languages: list[str] | None = Field(default=None, max_length=30)
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=10, max_length=200)
+
+
+class ProfileUpdate(In):
+    """What an agent changes of their own profile (``PATCH /api/v1/me``)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    ui_language: Literal["en", "de"] | None = Field(
+        default=None, description="the agent workspace's language; null: follow the browser"
+    )
 
 
 class LoginIn(In):

@@ -49,4 +49,5 @@ class AuthContext:
             raise Forbidden(
                 f"this action needs the {role.value} role; you are {self.role.value}",
                 details={"required_role": role.value, "role": self.role.value},
+                reason="role_required",
             )

@@ -5,12 +5,22 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storedesk.agents.models import Agent, AuthToken, Notification, Role, Team, TeamMember, TokenKind
+from storedesk.agents.models import (
+    UI_LANGUAGES,
+    Agent,
+    AuthToken,
+    Notification,
+    Role,
+    Team,
+    TeamMember,
+    TokenKind,
+)
 from storedesk.agents.repository import AgentRepository, TeamRepository
 from storedesk.agents.security import MIN_PASSWORD_LENGTH, AuthContext, hash_password, verify_password
 from storedesk.db.session import after_commit
@@ -27,6 +37,8 @@ def _check_password(password: str) -> None:
         raise ValidationFailed(
             f"password must be at least {MIN_PASSWORD_LENGTH} characters",
             details={"field": "password"},
+            reason="password_too_short",
+            params={"min": MIN_PASSWORD_LENGTH},
         )
 
 
@@ -45,7 +57,12 @@ async def create_agent(
         _check_password(password)
     repo = AgentRepository(session, shop_id)
     if await repo.by_email(email) is not None:
-        raise Conflict(f"an agent with email {email} already exists", details={"field": "email"})
+        raise Conflict(
+            f"an agent with email {email} already exists",
+            details={"field": "email"},
+            reason="agent_email_taken",
+            params={"email": email},
+        )
     agent = Agent(
         shop_id=shop_id,
         email=email.lower(),
@@ -80,7 +97,9 @@ async def update_agent(
     agent = await AgentRepository(session, ctx.shop_id).get_or_404(agent_id)
     before = {"role": agent.role, "is_active": agent.is_active}
     if agent.id == ctx.agent_id and (role not in (None, Role.admin) or is_active is False):
-        raise ValidationFailed("you cannot demote or deactivate yourself", details={"field": "role"})
+        raise ValidationFailed(
+            "you cannot demote or deactivate yourself", details={"field": "role"}, reason="self_demotion"
+        )
     if name is not None:
         agent.name = name
     if role is not None:
@@ -106,6 +125,37 @@ async def update_agent(
             "after": {"role": str(agent.role), "is_active": str(agent.is_active)},
         },
     )
+    return agent
+
+
+_UNSET: Any = object()
+
+
+async def update_profile(
+    session: AsyncSession, ctx: AuthContext, *, name: str | None = None, ui_language: Any = _UNSET
+) -> Agent:
+    """The signed-in agent changes their own profile (any role): name, and the workspace's language
+    (one of ``UI_LANGUAGES``; ``None``: follow the browser)."""
+    agent = await AgentRepository(session, ctx.shop_id).get_or_404(ctx.agent_id)
+    changed: dict[str, Any] = {}
+    if name is not None and name.strip() and name.strip() != agent.name:
+        agent.name = changed["name"] = name.strip()[:200]
+    if ui_language is not _UNSET and ui_language != agent.ui_language:
+        if ui_language is not None and ui_language not in UI_LANGUAGES:
+            raise ValidationFailed(
+                f"ui_language must be one of {', '.join(UI_LANGUAGES)}",
+                details={"field": "ui_language"},
+                reason="ui_language_unknown",
+            )
+        agent.ui_language = changed["ui_language"] = ui_language
+    if changed:
+        await record(
+            session,
+            shop_id=ctx.shop_id,
+            type="agent.profile_updated",
+            actor=ctx.actor,
+            data={"agent_id": agent.id, "after": changed},
+        )
     return agent
 
 
@@ -153,7 +203,9 @@ async def login(
     candidates = (await session.execute(stmt)).scalars().all()
     if len(candidates) > 1:
         raise ValidationFailed(
-            "this email belongs to agents of several shops; say which shop", details={"field": "shop"}
+            "this email belongs to agents of several shops; say which shop",
+            details={"field": "shop"},
+            reason="email_in_several_shops",
         )
     agent = candidates[0] if candidates else None
     now = utcnow()
@@ -268,7 +320,12 @@ async def create_team(session: AsyncSession, ctx: AuthContext, *, name: str, des
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"a team named {name!r} already exists", details={"field": "name"}) from exc
+        raise Conflict(
+            f"a team named {name!r} already exists",
+            details={"field": "name"},
+            reason="team_name_taken",
+            params={"name": name},
+        ) from exc
     await record(
         session, shop_id=ctx.shop_id, type="team.created", actor=ctx.actor, data={"team_id": team.id}
     )

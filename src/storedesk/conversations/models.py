@@ -31,6 +31,7 @@ class Priority(StrEnum):
 PRIORITY_RANK_SQL = (
     "CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 WHEN 'low' THEN 3 ELSE 4 END"
 )
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}  # the same ranks (anything else: 4)
 
 
 class Conversation(IdMixin, TimestampMixin, Base):

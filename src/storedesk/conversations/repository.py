@@ -5,13 +5,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.channels.models import Channel
-from storedesk.conversations.models import PRIORITY_RANK_SQL, Conversation, ConversationTag, Message
-from storedesk.kit.errors import NotFound
-from storedesk.kit.pagination import decode_cursor, encode_cursor
+from storedesk.conversations.models import (
+    PRIORITY_RANK,
+    PRIORITY_RANK_SQL,
+    Conversation,
+    ConversationTag,
+    Message,
+)
+from storedesk.db.base import UTCDateTime
+from storedesk.kit.errors import NotFound, ValidationFailed
+from storedesk.kit.pagination import SortKey, decode_cursor, encode_cursor, keyset_order, keyset_segments
 from storedesk.kit.repository import ShopRepository
 from storedesk.kit.time import ensure_aware
 from storedesk.shops.models import Shop
@@ -132,30 +139,29 @@ class ConversationRepository(ShopRepository[Conversation]):
         self, flt: ConversationFilter, *, cursor: str | None, limit: int
     ) -> tuple[Sequence[Conversation], str | None]:
         """Newest activity first, keyset-paginated on ``(last_activity_at, id)``."""
-        stmt = self.filtered(flt)
-        if cursor:
-            ts_raw, last_id = decode_cursor(cursor, 2)
-            try:
-                ts = ensure_aware(datetime.fromisoformat(str(ts_raw)))
-                last_id = int(last_id)
-            except (TypeError, ValueError):
-                from storedesk.kit.errors import ValidationFailed
-
-                raise ValidationFailed("cursor is not valid", details={"field": "cursor"}) from None
-            stmt = stmt.where(
-                or_(
-                    Conversation.last_activity_at < ts,
-                    and_(Conversation.last_activity_at == ts, Conversation.id < last_id),
-                )
-            )
-        stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit + 1)
-        rows = (await self.session.execute(stmt)).scalars().all()
+        position = parse_inbox_position("activity", decode_cursor(cursor, 2)) if cursor else None
+        rows = await self.keyset(self.filtered(flt), INBOX_SORT_KEYS["activity"], position, limit)
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = encode_cursor([last.last_activity_at.isoformat(), last.id])
+            next_cursor = encode_cursor(inbox_position("activity", rows[-1]))
         return rows, next_cursor
+
+    async def keyset(
+        self, stmt: Select[Any], keys: Sequence[SortKey], position: Sequence[Any] | None, limit: int
+    ) -> list[Conversation]:
+        """Up to ``limit + 1`` rows after ``position`` in the order of ``keys``, segment by segment (most
+        pages need only the first)."""
+        order = keyset_order(keys)
+        if position is None:
+            return list((await self.session.execute(stmt.order_by(*order).limit(limit + 1))).scalars())
+        rows: list[Conversation] = []
+        for where in keyset_segments(keys, position):
+            page = stmt.where(where).order_by(*order).limit(limit + 1 - len(rows))
+            rows.extend((await self.session.execute(page)).scalars())
+            if len(rows) > limit:
+                break
+        return rows
 
     async def tags_for(self, conversation_ids: list[int]) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {cid: [] for cid in conversation_ids}
@@ -195,6 +201,60 @@ class MessageRepository(ShopRepository[Message]):
 
 INBOX_SORTS = ("activity", "waiting", "priority", "oldest")
 
+# the priority rank as ix_conv_shop_status_priority's expression, literally (bound values would miss it)
+_RANK: ColumnElement[int] = literal_column(
+    PRIORITY_RANK_SQL.replace("CASE priority", "CASE conversations.priority"), type_=Integer
+)
+# each sort's keys; every one ends with the id, so equal sort values still have one order (each has an index)
+INBOX_SORT_KEYS: dict[str, tuple[SortKey, ...]] = {
+    "activity": (SortKey(Conversation.last_activity_at, True), SortKey(Conversation.id, True)),
+    "oldest": (SortKey(Conversation.last_activity_at), SortKey(Conversation.id)),
+    "waiting": (SortKey(Conversation.waiting_since, nullable=True), SortKey(Conversation.id)),
+    "priority": (
+        SortKey(_RANK),
+        SortKey(Conversation.last_activity_at, True),
+        SortKey(Conversation.id, True),
+    ),
+}
+
+
+def inbox_position(sort: str, conversation: Conversation) -> list[Any]:
+    """A row's place in a sort as JSON values (what an inbox cursor carries)."""
+    if sort == "waiting":
+        waiting = conversation.waiting_since
+        return [waiting.isoformat() if waiting else None, conversation.id]
+    when = conversation.last_activity_at.isoformat()
+    if sort == "priority":
+        return [PRIORITY_RANK.get(str(conversation.priority), len(PRIORITY_RANK)), when, conversation.id]
+    return [when, conversation.id]
+
+
+def parse_inbox_position(sort: str, raw: Sequence[Any]) -> list[Any]:
+    """The values of :func:`inbox_position` back from JSON; ``ValidationFailed`` when they do not fit."""
+    keys = INBOX_SORT_KEYS[sort]
+    if len(raw) != len(keys):
+        raise _bad_cursor()
+    out: list[Any] = []
+    for key, value in zip(keys, raw, strict=True):
+        if value is None and key.nullable:
+            out.append(None)
+        elif isinstance(key.expr.type, UTCDateTime) and isinstance(value, str) and len(value) <= 40:
+            try:
+                out.append(ensure_aware(datetime.fromisoformat(value)))
+            except ValueError:
+                raise _bad_cursor() from None
+        elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+            if isinstance(key.expr.type, UTCDateTime):
+                raise _bad_cursor()
+            out.append(value)
+        else:
+            raise _bad_cursor()
+    return out
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed("cursor is not valid", details={"field": "cursor"}, reason="cursor_invalid")
+
 
 @dataclass(frozen=True)
 class InboxFilter(ConversationFilter):
@@ -204,26 +264,30 @@ class InboxFilter(ConversationFilter):
 
 
 class InboxRepository(ConversationRepository):
-    """Sorted, offset-paged inbox views and their (capped) counts."""
+    """Sorted, keyset-paged inbox views and their (capped) counts."""
 
     async def inbox(
-        self, flt: InboxFilter, *, sort: str, offset: int, limit: int
+        self,
+        flt: InboxFilter,
+        *,
+        sort: str,
+        limit: int,
+        after: Sequence[Any] | None = None,
+        before: Sequence[Any] | None = None,
     ) -> tuple[Sequence[Conversation], bool]:
-        """One page of the view and whether there is another."""
-        stmt = self.filtered(flt)
-        if sort == "waiting":
-            stmt = stmt.order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id)
-        elif sort == "priority":  # the text of ix_conv_shop_status_priority's expression, literally
-            rank: ColumnElement[int] = literal_column(
-                PRIORITY_RANK_SQL.replace("CASE priority", "CASE conversations.priority")
-            )
-            stmt = stmt.order_by(rank, Conversation.last_activity_at.desc(), Conversation.id.desc())
-        elif sort == "oldest":
-            stmt = stmt.order_by(Conversation.last_activity_at, Conversation.id)
-        else:
-            stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-        rows = (await self.session.execute(stmt.offset(offset).limit(limit + 1))).scalars().all()
-        return rows[:limit], len(rows) > limit
+        """One page of the view in the order of ``sort``: the first, the one after the position ``after``
+        or the one before ``before`` (positions from :func:`parse_inbox_position`); and whether more rows
+        lie beyond it in the direction read."""
+        keys = INBOX_SORT_KEYS[sort]
+        position = after
+        if before is not None:
+            keys, position = tuple(k.reversed() for k in keys), before
+        rows = await self.keyset(self.filtered(flt), keys, position, limit)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if before is not None:
+            rows.reverse()
+        return rows, more
 
     async def count_capped(self, flt: InboxFilter, cap: int) -> int:
         """How many conversations a view holds, counting no further than ``cap``."""

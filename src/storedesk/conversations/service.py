@@ -139,9 +139,16 @@ async def add_message(
     transaction; internal notes are never sent anywhere.
     """
     if len(text) > MAX_TEXT:
-        raise ValidationFailed(f"text is longer than {MAX_TEXT} characters", details={"field": "text"})
+        raise ValidationFailed(
+            f"text is longer than {MAX_TEXT} characters",
+            details={"field": "text"},
+            reason="text_too_long",
+            params={"max": MAX_TEXT},
+        )
     if not text.strip() and not attachments and direction != Direction.system:
-        raise ValidationFailed("a message needs text or an attachment", details={"field": "text"})
+        raise ValidationFailed(
+            "a message needs text or an attachment", details={"field": "text"}, reason="message_empty"
+        )
     conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
     if channel_id is not None and channel_id != conversation.channel_id:
         await ChannelRepository(session, shop_id).get_or_404(channel_id)  # another of the shop's channels
@@ -155,6 +162,7 @@ async def add_message(
         raise InvalidTransition(
             f"conversation {conversation.id} is closed; replies are not possible",
             details={"status": conversation.status},
+            reason="conversation_closed",
         )
     now = created_at or utcnow()
     message = Message(
@@ -228,6 +236,8 @@ async def _set_status(
         raise InvalidTransition(
             f"a {before.value} conversation cannot become {status.value}",
             details={"from": before.value, "to": status.value},
+            reason="status_transition",
+            params={"from": before.value, "to": status.value},
         )
     conversation.status = status
     conversation.snoozed_until = snoozed_until if status == ConversationStatus.snoozed else None
@@ -281,12 +291,22 @@ async def change_status(
     if status == ConversationStatus.snoozed:
         if snoozed_until is None or snoozed_until <= now:
             raise ValidationFailed(
-                "snoozing needs a snoozed_until in the future", details={"field": "snoozed_until"}
+                "snoozing needs a snoozed_until in the future",
+                details={"field": "snoozed_until"},
+                reason="snooze_in_past",
             )
     elif snoozed_until is not None:
-        raise ValidationFailed("snoozed_until is only for status snoozed", details={"field": "snoozed_until"})
+        raise ValidationFailed(
+            "snoozed_until is only for status snoozed",
+            details={"field": "snoozed_until"},
+            reason="snooze_without_status",
+        )
     if status == conversation.status:
-        raise InvalidTransition(f"conversation {conversation.id} is already {status.value}")
+        raise InvalidTransition(
+            f"conversation {conversation.id} is already {status.value}",
+            reason="status_unchanged",
+            params={"status": status.value},
+        )
     await _set_status(session, conversation, status, actor, now, snoozed_until)
     if status == ConversationStatus.snoozed:
         await enqueue(
@@ -330,7 +350,12 @@ async def assign(
     if set_assignee and assignee_id is not None:
         agent = await AgentRepository(session, shop_id).get_or_404(assignee_id)
         if not agent.is_active:
-            raise ValidationFailed(f"agent {agent.id} is deactivated", details={"field": "assignee_id"})
+            raise ValidationFailed(
+                f"agent {agent.id} is deactivated",
+                details={"field": "assignee_id"},
+                reason="assignee_deactivated",
+                params={"name": agent.name},
+            )
     if set_team and team_id is not None:
         await TeamRepository(session, shop_id).get_or_404(team_id)
     before = {"assignee_id": conversation.assignee_id, "team_id": conversation.team_id}
@@ -396,7 +421,10 @@ def _clean_tag(tag: str) -> str:
     cleaned = tag.strip().lower()
     if not cleaned or len(cleaned) > TAG_MAX or any(c in cleaned for c in ",\n\t"):
         raise ValidationFailed(
-            f"tag {tag!r} must be 1–{TAG_MAX} characters without commas", details={"field": "tags"}
+            f"tag {tag!r} must be 1–{TAG_MAX} characters without commas",
+            details={"field": "tags"},
+            reason="tag_invalid",
+            params={"max": TAG_MAX},
         )
     return cleaned
 
@@ -621,6 +649,8 @@ BULK_ACTIONS = ("assign", "tag", "untag", "status")
 class BulkResult:
     done: list[int] = field(default_factory=list)
     skipped: dict[int, str] = field(default_factory=dict)
+    # the errors behind ``skipped`` (their reasons: transports show them in the user's language)
+    errors: dict[int, StoredeskError] = field(default_factory=dict)
 
 
 async def bulk_action(
@@ -640,13 +670,17 @@ async def bulk_action(
     closed, another shop's id) is skipped with the reason and the others go through.
     """
     if action not in BULK_ACTIONS:
-        raise ValidationFailed(f"unknown bulk action {action!r}", details={"field": "action"})
+        raise ValidationFailed(
+            f"unknown bulk action {action!r}", details={"field": "action"}, reason="bulk_action_unknown"
+        )
     if action in ("tag", "untag") and not (tag or "").strip():
-        raise ValidationFailed("enter a tag", details={"field": "tag"})
+        raise ValidationFailed("enter a tag", details={"field": "tag"}, reason="tag_missing")
     if action == "status" and status is None:
-        raise ValidationFailed("choose a status", details={"field": "status"})
+        raise ValidationFailed("choose a status", details={"field": "status"}, reason="status_missing")
     if action == "status" and status == ConversationStatus.snoozed:
-        raise ValidationFailed("snooze conversations one at a time", details={"field": "status"})
+        raise ValidationFailed(
+            "snooze conversations one at a time", details={"field": "status"}, reason="bulk_snooze"
+        )
     result = BulkResult()
     for conversation_id in dict.fromkeys(conversation_ids):
         try:
@@ -676,6 +710,7 @@ async def bulk_action(
                     )
         except StoredeskError as exc:
             result.skipped[conversation_id] = exc.message
+            result.errors[conversation_id] = exc
         else:
             result.done.append(conversation_id)
     return result

@@ -1,4 +1,9 @@
-"""Typed errors that carry their HTTP status; a 500 always means a bug."""
+"""Typed errors that carry their HTTP status; a 500 always means a bug.
+
+``code`` is the error's kind (the JSON API's ``error.code``); ``reason`` is a stable identifier of the
+particular failure and ``params`` its values, so a transport can show the failure in the user's language
+(the agent workspace translates reasons through its catalogue: ``storedesk.web.errors``). ``message`` is
+the English text the JSON API sends."""
 
 from __future__ import annotations
 
@@ -9,10 +14,20 @@ class StoredeskError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: Any = None,
+        code: str | None = None,
+        reason: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.reason = reason
+        self.params: dict[str, Any] = params or {}
         if code:
             self.code = code
 
@@ -31,7 +46,7 @@ class NotFound(StoredeskError):
 
     def __init__(self, what: str, ident: object | None = None) -> None:
         msg = f"{what} not found" if ident is None else f"{what} {ident} not found"
-        super().__init__(msg, details={"resource": what, "id": ident})
+        super().__init__(msg, details={"resource": what, "id": ident}, reason="not_found")
 
 
 class Unauthenticated(StoredeskError):

@@ -76,24 +76,39 @@ def render_macro(body: str, values: dict[str, str | None]) -> tuple[str, list[st
 def _clean(name: str, bodies: dict[str, str], languages: Sequence[str]) -> tuple[str, dict[str, str]]:
     name = name.strip()
     if not name or len(name) > 200:
-        raise ValidationFailed("a macro needs a name of 1–200 characters", details={"field": "name"})
+        raise ValidationFailed(
+            "a macro needs a name of 1–200 characters",
+            details={"field": "name"},
+            reason="macro_name_invalid",
+            params={"max": 200},
+        )
     cleaned = {lang: body.strip() for lang, body in bodies.items() if body and body.strip()}
     if not cleaned:
-        raise ValidationFailed("write the macro in at least one language", details={"field": "bodies"})
+        raise ValidationFailed(
+            "write the macro in at least one language", details={"field": "bodies"}, reason="macro_empty"
+        )
     for lang, body in cleaned.items():
         if lang not in languages:
             raise ValidationFailed(
-                f"{lang} is not one of the shop's languages", details={"field": f"body_{lang}"}
+                f"{lang} is not one of the shop's languages",
+                details={"field": f"body_{lang}"},
+                reason="macro_language",
+                params={"language": lang},
             )
         if len(body) > MAX_BODY:
             raise ValidationFailed(
-                f"the text is longer than {MAX_BODY} characters", details={"field": f"body_{lang}"}
+                f"the text is longer than {MAX_BODY} characters",
+                details={"field": f"body_{lang}"},
+                reason="text_too_long",
+                params={"max": MAX_BODY},
             )
         unknown = sorted({v for v in VARIABLE.findall(body) if v not in VARIABLES})
         if unknown:
             raise ValidationFailed(
                 "unknown variable: " + ", ".join("{{" + u + "}}" for u in unknown),
                 details={"field": f"body_{lang}", "unknown": unknown},
+                reason="macro_variable_unknown",
+                params={"variables": ", ".join("{{" + u + "}}" for u in unknown)},
             )
     return name, cleaned
 
@@ -122,7 +137,12 @@ async def save_macro(
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"a macro named {name!r} already exists", details={"field": "name"}) from exc
+        raise Conflict(
+            f"a macro named {name!r} already exists",
+            details={"field": "name"},
+            reason="macro_name_taken",
+            params={"name": name},
+        ) from exc
     await record(
         session,
         shop_id=shop_id,

@@ -86,6 +86,14 @@ async def turns_by_message(session: AsyncSession, shop_id: int, conversation_id:
     return {t.message_id: t for t in turns if t.message_id is not None}
 
 
+async def turns_for_messages(session: AsyncSession, shop_id: int, message_ids: list[int]) -> dict[int, Any]:
+    """The assistant turns of these customer messages (the timeline's live tail), keyed by message."""
+    if not message_ids:
+        return {}
+    stmt = TurnRepository(session, shop_id).select().where(AssistantTurn.message_id.in_(message_ids))
+    return {t.message_id: t for t in (await session.execute(stmt)).scalars() if t.message_id is not None}
+
+
 def tone_flags(flags: list[tone.Flag]) -> list[str]:
     out = []
     for flag in flags:

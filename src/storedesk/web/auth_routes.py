@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, password reset by email, and the agent's UI language."""
+"""Sign-in, sign-out, password reset by email, the agent's profile and UI language."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from storedesk.agents import service as agents_service
 from storedesk.api.deps import SESSION_COOKIE, Session
 from storedesk.config import Settings
-from storedesk.kit.errors import StoredeskError, TooManyRequests
+from storedesk.kit.errors import StoredeskError, TooManyRequests, ValidationFailed
 from storedesk.web import i18n
 from storedesk.web.deps import (
     FORM_CSRF_COOKIE,
@@ -25,6 +25,7 @@ from storedesk.web.deps import (
     redirect,
     safe_next,
 )
+from storedesk.web.errors import error_text
 from storedesk.web.i18n import _
 from storedesk.web.mail import send_mail
 
@@ -209,10 +210,44 @@ async def reset(
 async def set_language(
     request: Request,
     ctx: Web,
+    session: Session,
     language: Annotated[str, Form(max_length=8)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """The account menu's language switch: saved in the profile (every browser, after every sign-in) and
+    as the cookie (this browser's sign-in page)."""
     response = redirect(safe_next(next))
     if language in i18n.SUPPORTED_LANGUAGES:
+        await agents_service.update_profile(session, ctx.auth, ui_language=language)
         response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, path="/", samesite="lax")
+    return response
+
+
+@router.get("/profile")
+async def profile(request: Request, ctx: Web) -> Response:
+    return page(request, "profile.html", {"errors": {}, "values": {}})
+
+
+@router.post("/profile")
+async def save_profile(
+    request: Request,
+    ctx: Web,
+    session: Session,
+    name: Annotated[str, Form(max_length=300)] = "",
+    ui_language: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    errors: dict[str, str] = {}
+    if not name.strip() or len(name.strip()) > 200:
+        errors["name"] = _("Enter your name (at most 200 characters).")
+    if ui_language and ui_language not in i18n.SUPPORTED_LANGUAGES:
+        errors["ui_language"] = error_text(ValidationFailed("unknown language", reason="ui_language_unknown"))
+    if errors:
+        values = {"name": name, "ui_language": ui_language}
+        return page(request, "profile.html", {"errors": errors, "values": values}, status_code=422)
+    await agents_service.update_profile(session, ctx.auth, name=name, ui_language=ui_language or None)
+    browser = i18n.negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+    i18n.activate(ui_language or browser)  # the notice in the language just chosen
+    response = redirect("/app/profile", flash=_("Your profile has been saved."))
+    if ui_language:
+        response.set_cookie(LANG_COOKIE, ui_language, max_age=365 * 86400, path="/", samesite="lax")
     return response

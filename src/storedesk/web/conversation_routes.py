@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from storedesk.api.deps import Session
@@ -18,6 +18,7 @@ from storedesk.conversations.repository import InboxRepository, TimelineReposito
 from storedesk.kit.errors import NotFound, StoredeskError
 from storedesk.web import assistant_routes, views
 from storedesk.web.deps import AgentWeb, Web, WebContext, WebRoute, is_htmx, page, redirect, undo
+from storedesk.web.errors import error_text
 from storedesk.web.i18n import _
 from storedesk.web.presence import State, presence
 from storedesk.web.uploads import read_uploads, store, stored_path
@@ -63,8 +64,8 @@ async def conversation(request: Request, ctx: Web, session: Session, conversatio
     context = await _conversation_context(request, ctx, session, conversation_id)
     params: views.InboxParams = context["params"]
     dirs = context["c"].directory
-    rows, has_more = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, dirs)
-    context.update(rows=rows, has_more=has_more, current=conversation_id, compact=True, composer={})
+    found = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, dirs)
+    context.update(rows=found.rows, pager=found, current=conversation_id, compact=True, composer={})
     return page(request, "conversation.html", context)
 
 
@@ -74,16 +75,73 @@ async def timeline_fragment(request: Request, ctx: Web, session: Session, conver
     return page(request, "partials/timeline.html", context)
 
 
+@router.get("/c/{conversation_id}/timeline/tail")
+async def timeline_tail(
+    request: Request,
+    ctx: Web,
+    session: Session,
+    conversation_id: int,
+    after: Annotated[int, Query(ge=0, lt=2**63)] = 0,
+    after_event: Annotated[int, Query(ge=0, lt=2**63)] = 0,
+    watch: Annotated[str, Query(max_length=2000)] = "",
+) -> Response:
+    """The live refresh of a conversation: only what is new (appended) or changed (replaced in place), as
+    htmx out-of-band swaps — the timeline already shown is left alone. ``watch``: ``<message id>:<state
+    shown>`` for the newest messages whose delivery status or assistant turn may still change."""
+    watched: dict[int, str] = {}
+    for part in watch.split(",")[: views.TAIL_WATCH]:
+        ident, _sep, state = part.partition(":")
+        if ident.isdigit() and len(ident) < 19:
+            watched[int(ident)] = state[:16]
+    tail, turns = await views.timeline_tail(
+        session,
+        ctx.shop,
+        conversation_id,
+        after=after,
+        after_event=after_event,
+        watched=watched,
+        turn_status=assistant_routes.turns_for_messages,
+    )
+    shown_turns = {m for m, state in watched.items() if state not in ("-", "")}
+    return page(
+        request,
+        "partials/timeline_tail.html",
+        {"c": tail, "conv": tail.conversation, "assistant_turns": turns, "shown_turns": shown_turns},
+    )
+
+
+async def _header_context(ctx: WebContext, session: Session, conversation_id: int) -> dict[str, Any]:
+    data = await views.conversation_head(session, ctx.shop, conversation_id)
+    return {
+        "c": data,
+        "conv": data.conversation,
+        "statuses": [s.value for s in ConversationStatus],
+        "priorities": views.PRIORITIES,
+    }
+
+
 @router.get("/c/{conversation_id}/header")
 async def header_fragment(request: Request, ctx: Web, session: Session, conversation_id: int) -> Response:
-    context = await _conversation_context(request, ctx, session, conversation_id)
-    return page(request, "partials/conv_header.html", context)
+    return page(request, "partials/conv_header.html", await _header_context(ctx, session, conversation_id))
 
 
 @router.get("/c/{conversation_id}/sidebar")
 async def sidebar_fragment(request: Request, ctx: Web, session: Session, conversation_id: int) -> Response:
     data = await views.sidebar_page(session, ctx.shop, conversation_id, scope=_scope(request))
     return page(request, "partials/sidebar.html", {"c": data, "conv": data.conversation})
+
+
+@router.get("/c/{conversation_id}/sidebar/conversations")
+async def sidebar_conversations(
+    request: Request, ctx: Web, session: Session, conversation_id: int
+) -> Response:
+    """The sidebar's list of the customer's conversations alone (a new message changes its times)."""
+    data = await views.sidebar_conversations(session, ctx.shop, conversation_id, scope=_scope(request))
+    return page(
+        request,
+        "partials/sidebar_conversations.html",
+        {"c": data, "conv": data.conversation, "cc": data.customer, "dd": data.directory},
+    )
 
 
 @router.get("/c/{conversation_id}/presence")
@@ -126,10 +184,8 @@ async def _composer_error(
         return page(request, "partials/composer.html", context, status_code=422)
     context = await _conversation_context(request, ctx, session, conversation_id)
     params: views.InboxParams = context["params"]
-    rows, has_more = await views.inbox_rows(
-        session, ctx.shop_id, ctx.agent.id, params, context["c"].directory
-    )
-    context.update(rows=rows, has_more=has_more, current=conversation_id, compact=True)
+    found = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, context["c"].directory)
+    context.update(rows=found.rows, pager=found, current=conversation_id, compact=True)
     context["composer"] = {**values, "error": error}
     return page(request, "conversation.html", context, status_code=422)
 
@@ -181,7 +237,7 @@ async def send(
             request, ctx, session, conversation_id, values, _("That channel does not exist any more.")
         )
     except StoredeskError as exc:
-        return await _composer_error(request, ctx, session, conversation_id, values, _(exc.message))
+        return await _composer_error(request, ctx, session, conversation_id, values, error_text(exc))
     presence.announce(session, ctx.shop_id, conversation_id, ctx.agent.id, "viewing")
     if is_htmx(request):
         await session.flush()
@@ -196,7 +252,7 @@ async def _after_change(
 ) -> Response:
     if is_htmx(request):
         await session.flush()
-        context = await _conversation_context(request, ctx, session, conversation_id)
+        context = await _header_context(ctx, session, conversation_id)
         return page(request, "partials/conv_header.html", context, headers=REFRESH)
     return redirect(f"/app/c/{conversation_id}")
 
@@ -222,7 +278,7 @@ async def change_status(
     except StoredeskError as exc:
         if isinstance(exc, NotFound):
             raise
-        return await _header_error(request, ctx, session, conversation_id, "status", _(exc.message))
+        return await _header_error(request, ctx, session, conversation_id, "status", error_text(exc))
     return await _after_change(request, ctx, session, conversation_id)
 
 
@@ -256,7 +312,7 @@ async def snooze(
         if isinstance(exc, NotFound):
             raise
         field = exc.details.get("field") if isinstance(exc.details, dict) else None
-        message = _("Pick a time in the future.") if field == "snoozed_until" else _(exc.message)
+        message = _("Pick a time in the future.") if field == "snoozed_until" else error_text(exc)
         return await _header_error(request, ctx, session, conversation_id, "snooze", message)
     return await _after_change(request, ctx, session, conversation_id)
 
@@ -284,7 +340,7 @@ async def assign(
     except StoredeskError as exc:
         if isinstance(exc, NotFound) and exc.details and exc.details.get("resource") == "conversation":
             raise
-        return await _header_error(request, ctx, session, conversation_id, "assignee", _(exc.message))
+        return await _header_error(request, ctx, session, conversation_id, "assignee", error_text(exc))
     return await _after_change(request, ctx, session, conversation_id)
 
 
@@ -345,15 +401,15 @@ async def _header_error(
     request: Request, ctx: WebContext, session: Session, conversation_id: int, field: str, message: str
 ) -> Response:
     await undo(session, ctx)
+    if is_htmx(request):
+        context = await _header_context(ctx, session, conversation_id)
+        context["errors"] = {field: message}
+        return page(request, "partials/conv_header.html", context, status_code=422)
     context = await _conversation_context(request, ctx, session, conversation_id)
     context["errors"] = {field: message}
-    if is_htmx(request):
-        return page(request, "partials/conv_header.html", context, status_code=422)
     params: views.InboxParams = context["params"]
-    rows, has_more = await views.inbox_rows(
-        session, ctx.shop_id, ctx.agent.id, params, context["c"].directory
-    )
-    context.update(rows=rows, has_more=has_more, current=conversation_id, compact=True, composer={})
+    found = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, context["c"].directory)
+    context.update(rows=found.rows, pager=found, current=conversation_id, compact=True, composer={})
     return page(request, "conversation.html", context, status_code=422)
 
 

@@ -21,10 +21,11 @@ from storedesk.agents.security import ROLE_RANK, AuthContext
 from storedesk.agents.service import authenticate_token
 from storedesk.api.deps import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, Session
 from storedesk.kit.crypto import constant_time_equals
-from storedesk.kit.errors import Forbidden, NotFound, StoredeskError, TooManyRequests, Unauthenticated
+from storedesk.kit.errors import Forbidden, StoredeskError, Unauthenticated
 from storedesk.shops.models import Shop
 from storedesk.shops.service import get_shop
 from storedesk.web import i18n
+from storedesk.web.errors import error_text
 from storedesk.web.i18n import _
 from storedesk.web.templating import render
 
@@ -75,6 +76,8 @@ def is_htmx(request: Request) -> bool:
 
 
 def activate_language(request: Request) -> str:
+    """Before sign-in (and for agents who chose none in their profile): ``?ui=``, the cookie, then
+    Accept-Language. :func:`web_context` then applies the profile's language."""
     chosen = request.query_params.get("ui") if request.method == "GET" else None
     language = i18n.negotiate(
         request.headers.get("accept-language"), chosen or request.cookies.get(LANG_COOKIE)
@@ -107,9 +110,9 @@ async def check_csrf(request: Request, expected: str | None) -> None:
     come from another origin."""
     sent = await _sent_csrf(request)
     if not expected or not constant_time_equals(sent, expected):
-        raise Forbidden(_("The form has expired. Reload the page and try again."), code="csrf_failed")
+        raise Forbidden("the form has expired", code="csrf_failed", reason="csrf_expired")
     if not _same_origin(request):
-        raise Forbidden(_("Cross-origin request refused."), code="csrf_failed")
+        raise Forbidden("cross-origin request refused", code="csrf_failed", reason="cross_origin")
 
 
 async def check_form_csrf(request: Request) -> None:
@@ -135,6 +138,9 @@ async def web_context(request: Request, session: Session) -> WebContext:
     if request.method not in SAFE_METHODS:
         await check_csrf(request, auth.csrf_token)
     agent = await AgentRepository(session, auth.shop_id).get_or_404(auth.agent_id)
+    if agent.ui_language in i18n.SUPPORTED_LANGUAGES:  # the profile's choice wins once signed in
+        language = str(agent.ui_language)
+        i18n.activate(language)
     shop = await get_shop(session, auth.shop_id)
     ctx = WebContext(auth=auth, agent=agent, shop=shop, language=language)
     request.state.web = ctx
@@ -269,16 +275,6 @@ def error_response(request: Request, status: int, message: str) -> Response:
     )
 
 
-def _message_for(exc: StoredeskError) -> str:
-    if isinstance(exc, NotFound):
-        return _("This page does not exist, or it belongs to another shop.")
-    if isinstance(exc, Forbidden) and exc.code != "csrf_failed":
-        return _("Your role does not allow this.")
-    if isinstance(exc, TooManyRequests):
-        return _("Too many attempts. Try again later.")
-    return _(exc.message)
-
-
 class WebRoute(APIRoute):
     """Errors of the agent workspace leave as HTML (or an htmx error), never as API JSON."""
 
@@ -294,7 +290,7 @@ class WebRoute(APIRoute):
             except StoredeskError as exc:
                 if isinstance(exc, Unauthenticated):
                     return _login_redirect(request, True)
-                return error_response(request, exc.status_code, _message_for(exc))
+                return error_response(request, exc.status_code, error_text(exc))
             except RequestValidationError:
                 return error_response(request, 400, _("The request is not valid."))
 

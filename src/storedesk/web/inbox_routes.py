@@ -13,6 +13,7 @@ from storedesk.kit.errors import StoredeskError
 from storedesk.search.service import excerpt, search
 from storedesk.web import views
 from storedesk.web.deps import AgentWeb, Web, WebRoute, page, redirect, undo
+from storedesk.web.errors import error_text
 from storedesk.web.i18n import _
 
 router = APIRouter(prefix="/app", route_class=WebRoute)
@@ -36,14 +37,14 @@ async def inbox_list(request: Request, ctx: Web, session: Session) -> Response:
     """The list alone: refreshed live (SSE) and after a reconnect."""
     params = views.InboxParams.parse(dict(request.query_params))
     dirs = await views.directory(session, ctx.shop_id)
-    rows, has_more = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, dirs)
+    found = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, dirs)
     current = request.query_params.get("current", "")
     return page(
         request,
         "partials/inbox_list.html",
         {
-            "rows": rows,
-            "has_more": has_more,
+            "rows": found.rows,
+            "pager": found,
             "params": params,
             "current": int(current) if current.isdigit() and len(current) < 19 else None,
             "compact": request.query_params.get("compact") == "1",
@@ -88,13 +89,13 @@ async def bulk(
         )
     except StoredeskError as exc:
         await undo(session, ctx)
-        return redirect(target, flash=_(exc.message), request=request)
+        return redirect(target, flash=error_text(exc), request=request)
     if action in ("tag", "untag"):
         views.forget_tag_counts(ctx.shop_id)
     message = _("%(done)s conversation(s) changed.", done=len(result.done))
     if result.skipped:
         message += " " + _("%(skipped)s skipped:", skipped=len(result.skipped)) + " "
-        message += "; ".join(f"#{cid}: {reason}" for cid, reason in list(result.skipped.items())[:3])
+        message += "; ".join(f"#{cid}: {error_text(exc)}" for cid, exc in list(result.errors.items())[:3])
     return redirect(target, flash=message, request=request)
 
 

@@ -40,6 +40,12 @@ def sse_names(event: dict[str, Any], agent_id: int) -> list[str]:
         names.append("inbox")
         if conversation_id:
             names.append(f"conv-{conversation_id}")
+            # finer names, so a fragment refreshes only for what it shows: the header and the customer
+            # sidebar on conversation changes, the sidebar's conversation list on messages too
+            if kind.startswith("conversation."):
+                names.append(f"conv-{conversation_id}-meta")
+            elif kind.startswith("message."):
+                names.append(f"conv-{conversation_id}-msg")
     customer_id = event.get("customer_id")
     if customer_id and kind.startswith(CUSTOMER_TYPES):
         # the customer sidebar: order actions, synced orders (webhooks), profile changes — in every browser

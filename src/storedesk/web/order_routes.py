@@ -32,6 +32,7 @@ from storedesk.conversations.repository import InboxRepository
 from storedesk.kit.errors import Forbidden, NotFound, StoredeskError, ValidationFailed
 from storedesk.web import views
 from storedesk.web.deps import AgentWeb, WebContext, WebRoute, is_htmx, page, redirect
+from storedesk.web.errors import error_text
 from storedesk.web.i18n import _
 from storedesk.web.presence import presence
 
@@ -201,7 +202,7 @@ def _service_errors(slug: str, exc: ValidationFailed, order: Order) -> dict[str,
     where = str(details.get("field") or "form")
     if where == "address":
         missing = [str(m) for m in details.get("missing") or []]
-        return {m: _("Required.") for m in missing} or {"form": _(exc.message)}
+        return {m: _("Required.") for m in missing} or {"form": error_text(exc)}
     if where == "country_code":
         return {"country_code": _("Use the two-letter country code, e.g. DE.")}
     if where == "lines" and details.get("line_id") is not None:
@@ -215,11 +216,11 @@ def _service_errors(slug: str, exc: ValidationFailed, order: Order) -> dict[str,
             )
         }
     if where == "shipping_minor":
-        return {"shipping": _(exc.message)}
+        return {"shipping": error_text(exc)}
     if where == "amount_minor":
         return {"lines": _("Choose what to refund: a quantity of a line, shipping or an amount.")}
     name = {"tags": "tags", "note": "note", "reason": "reason", "lines": "lines"}.get(where, "form")
-    return {name: _(exc.message)}
+    return {name: error_text(exc)}
 
 
 async def _order(session: Session, ctx: WebContext, conversation_id: int, order_id: int) -> Order:
@@ -275,14 +276,14 @@ async def _render(
         "notice": notice,
     }
     params = views.InboxParams.parse({})
-    rows, has_more = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, data.directory)
+    found = await views.inbox_rows(session, ctx.shop_id, ctx.agent.id, params, data.directory)
     context.update(
         params=params,
         others=presence.others(ctx.shop_id, conversation_id, ctx.agent.id),
         statuses=[s.value for s in ConversationStatus],
         priorities=views.PRIORITIES,
-        rows=rows,
-        has_more=has_more,
+        rows=found.rows,
+        pager=found,
         current=conversation_id,
         compact=True,
         composer={},
@@ -350,7 +351,7 @@ async def action_submit(
         return await _render(request, ctx, session, conversation_id, panel=panel, status_code=422)
     except StoredeskError as exc:
         if not confirm:  # our own rules said no before anything was sent: keep the form open
-            panel.errors = {"form": _(exc.message)}
+            panel.errors = {"form": error_text(exc)}
             return await _render(request, ctx, session, conversation_id, panel=panel, status_code=422)
         notice = {"order_id": order.id, "ok": False, "action": panel.action, "message": exc.message}
         if is_htmx(request):

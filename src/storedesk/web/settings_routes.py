@@ -19,6 +19,7 @@ from storedesk.knowledge import macros as macro_service
 from storedesk.shops import service as shops_service
 from storedesk.web import views
 from storedesk.web.deps import AdminWeb, WebContext, WebRoute, page, redirect, undo
+from storedesk.web.errors import error_text
 from storedesk.web.i18n import N_, _
 
 router = APIRouter(prefix="/app/settings", route_class=WebRoute)
@@ -100,7 +101,7 @@ async def _failed(
 
 def _field_error(exc: StoredeskError, default: str) -> dict[str, str]:
     field = exc.details.get("field") if isinstance(exc.details, dict) else None
-    return {str(field or default): _(exc.message)}
+    return {str(field or default): error_text(exc)}
 
 
 @router.get("")
@@ -220,7 +221,7 @@ async def update_agent(
     except StoredeskError as exc:
         if exc.status_code == 404:
             raise
-        return await _failed(request, ctx, session, "agents", {f"agent-{agent_id}": _(exc.message)}, {})
+        return await _failed(request, ctx, session, "agents", {f"agent-{agent_id}": error_text(exc)}, {})
     return redirect("/app/settings/agents", flash=_("Agent saved."), request=request)
 
 
@@ -271,7 +272,7 @@ async def team_members(
     except StoredeskError as exc:
         if exc.status_code == 404 and isinstance(exc.details, dict) and exc.details.get("resource") == "team":
             raise
-        return await _failed(request, ctx, session, "teams", {f"team-{team_id}": _(exc.message)}, {})
+        return await _failed(request, ctx, session, "teams", {f"team-{team_id}": error_text(exc)}, {})
     return redirect("/app/settings/teams", flash=_("Team members saved."), request=request)
 
 

@@ -20,11 +20,21 @@ from storedesk.commerce.models import Order, OrderLine, Refund, Return, Shipment
 from storedesk.commerce.repository import OrderRepository, ShipmentRepository, StoreRepository
 from storedesk.commerce.service import AUDIT_EVENT_TYPES, Availability, availability
 from storedesk.conversations.models import Conversation, ConversationStatus, Message
-from storedesk.conversations.repository import INBOX_SORTS, InboxFilter, InboxRepository, TimelineRepository
+from storedesk.conversations.repository import (
+    INBOX_SORT_KEYS,
+    INBOX_SORTS,
+    InboxFilter,
+    InboxRepository,
+    TimelineRepository,
+    inbox_position,
+    parse_inbox_position,
+)
 from storedesk.customers.models import Customer, CustomerIdentity
 from storedesk.customers.repository import CustomerRepository
 from storedesk.events.models import Event
 from storedesk.events.repository import EventRepository
+from storedesk.kit.errors import ValidationFailed
+from storedesk.kit.pagination import decode_cursor, encode_cursor
 from storedesk.kit.time import utcnow
 from storedesk.knowledge.macros import MacroRepository, pick_language, render_macro
 from storedesk.knowledge.models import Macro
@@ -52,7 +62,7 @@ class InboxParams:
     language: str | None = None
     priority: str | None = None
     sort: str = "activity"
-    page: int = 1
+    cursor: str | None = None  # opaque: where the page starts (see inbox_cursor)
 
     @classmethod
     def parse(cls, q: dict[str, str]) -> InboxParams:
@@ -66,6 +76,7 @@ class InboxParams:
         priority = q.get("priority") or None
         language = (q.get("lang") or "").lower() or None
         tag = (q.get("tag") or "").strip().lower()[:64] or None
+        cursor = q.get("cursor") or None
         return cls(
             view=view if view in VIEWS else "all",
             status=status if status in STATUSES else "open",
@@ -75,7 +86,7 @@ class InboxParams:
             language=language if language and language.isalpha() and len(language) <= 3 else None,
             priority=priority if priority in PRIORITIES else None,
             sort=sort if sort in INBOX_SORTS else "activity",
-            page=max(1, min(as_int("page") or 1, 200)),
+            cursor=cursor[:400] if cursor else None,  # a longer one is cut, so refused as not valid
         )
 
     def query(self, **overrides: Any) -> str:
@@ -91,11 +102,16 @@ class InboxParams:
             "lang": self.language,
             "priority": self.priority,
             "sort": self.sort,
-            "page": self.page if self.page > 1 else None,
+            "cursor": self.cursor,
         }
         values.update(overrides)
         defaults = {"view": "all", "status": "open", "sort": "activity"}
         return urlencode({k: v for k, v in values.items() if v is not None and defaults.get(k) != v})
+
+    def href(self, **overrides: Any) -> str:
+        """The inbox URL of this view with some parameters changed."""
+        query = self.query(**overrides)
+        return f"/app/inbox?{query}" if query else "/app/inbox"
 
     def filter(self, agent_id: int, *, view: str | None = None) -> InboxFilter:
         view = view or self.view
@@ -113,6 +129,22 @@ class InboxParams:
             priority=self.priority,
             sla_due_before=utcnow() + SLA_WINDOW if view == "sla" else None,
         )
+
+
+def inbox_cursor(sort: str, direction: str, conversation: Conversation) -> str:
+    """An opaque inbox position: the sort, "n" (the page after this row) or "p" (the page before it),
+    and the row's sort values (the REST API's cursor encoding, ``storedesk.kit.pagination``)."""
+    return encode_cursor([sort, direction, *inbox_position(sort, conversation)])
+
+
+def parse_inbox_cursor(sort: str, cursor: str) -> tuple[str, list[Any]]:
+    """``(direction, position)`` of a cursor made by :func:`inbox_cursor` for this sort; a cursor that was
+    altered, or made for another sort, is ``ValidationFailed`` (a 422 page, never a 500)."""
+    arity = 2 + len(INBOX_SORT_KEYS[sort])
+    raw = decode_cursor(cursor, arity)
+    if raw[0] != sort or raw[1] not in ("n", "p"):
+        raise ValidationFailed("cursor is not valid", details={"field": "cursor"}, reason="cursor_invalid")
+    return str(raw[1]), parse_inbox_position(sort, raw[2:])
 
 
 @dataclass
@@ -146,10 +178,23 @@ async def directory(session: AsyncSession, shop_id: int) -> Directory:
 
 
 @dataclass
+class InboxSlice:
+    """One page of a view and the cursors of its neighbours (``None``: there is none)."""
+
+    rows: list[InboxRow]
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+
+    @property
+    def paged(self) -> bool:
+        return self.next_cursor is not None or self.prev_cursor is not None
+
+
+@dataclass
 class InboxPage:
     params: InboxParams
     rows: list[InboxRow]
-    has_more: bool
+    slice: InboxSlice
     counts: dict[str, int]
     directory: Directory
     tags: list[tuple[str, int]]
@@ -157,11 +202,28 @@ class InboxPage:
 
 async def inbox_rows(
     session: AsyncSession, shop_id: int, agent_id: int, params: InboxParams, dirs: Directory
-) -> tuple[list[InboxRow], bool]:
+) -> InboxSlice:
+    """The page of the view the params ask for (keyset: the cursor names the row it starts after or
+    ends before)."""
     repo = InboxRepository(session, shop_id)
-    conversations, has_more = await repo.inbox(
-        params.filter(agent_id), sort=params.sort, offset=(params.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-    )
+    direction, position = parse_inbox_cursor(params.sort, params.cursor) if params.cursor else ("n", None)
+    flt = params.filter(agent_id)
+    if direction == "p":
+        conversations, more_before = await repo.inbox(flt, sort=params.sort, limit=PAGE_SIZE, before=position)
+        if not more_before:  # back at the start: the first page, full
+            conversations, more_after = await repo.inbox(flt, sort=params.sort, limit=PAGE_SIZE)
+        else:
+            more_after = True
+    else:
+        conversations, more_after = await repo.inbox(flt, sort=params.sort, limit=PAGE_SIZE, after=position)
+        more_before = position is not None
+    out = InboxSlice(rows=[])
+    if conversations and more_after:
+        out.next_cursor = inbox_cursor(params.sort, "n", conversations[-1])
+    if conversations and more_before:
+        out.prev_cursor = inbox_cursor(params.sort, "p", conversations[0])
+    elif not conversations and position is not None:
+        out.prev_cursor = ""  # past the end: offer the first page
     ids = [c.id for c in conversations]
     tags = await repo.tags_for(ids)
     previews = await TimelineRepository(session, shop_id).latest_previews(ids)
@@ -171,7 +233,7 @@ async def inbox_rows(
             sorted({c.customer_id for c in conversations})
         )
     }
-    rows = [
+    out.rows = [
         InboxRow(
             conversation=c,
             customer=customers.get(c.customer_id),
@@ -182,7 +244,7 @@ async def inbox_rows(
         )
         for c in conversations
     ]
-    return rows, has_more
+    return out
 
 
 async def view_counts(
@@ -219,10 +281,10 @@ def forget_tag_counts(shop_id: int) -> None:
 
 async def inbox_page(session: AsyncSession, shop: Shop, agent_id: int, params: InboxParams) -> InboxPage:
     dirs = await directory(session, shop.id)
-    rows, has_more = await inbox_rows(session, shop.id, agent_id, params, dirs)
+    found = await inbox_rows(session, shop.id, agent_id, params, dirs)
     counts = await view_counts(session, shop.id, agent_id, params)
     tags = await tag_counts(session, shop)
-    return InboxPage(params, rows, has_more, counts, dirs, tags)
+    return InboxPage(params, found.rows, found, counts, dirs, tags)
 
 
 # --- the conversation view -------------------------------------------------------------------------------
@@ -335,6 +397,72 @@ async def timeline(
     return items, truncated
 
 
+# --- the timeline's live tail ------------------------------------------------------------------------------
+
+TAIL_LIMIT = TIMELINE_LIMIT  # new messages appended at most per refresh (more: the page is reloaded by hand)
+TAIL_WATCH = 50  # shown messages whose state (delivery, assistant turn) a refresh checks
+
+
+@dataclass
+class TimelineTail:
+    """What changed in a conversation since the page showed it: new messages and system events (to
+    append) and shown messages whose delivery status or assistant turn changed (to replace in place)."""
+
+    conversation: Conversation
+    directory: Directory
+    customer: Customer360 | None
+    items: list[TimelineItem]
+    changed: list[Message]
+    scope: str = "conversation"
+
+
+async def timeline_tail(
+    session: AsyncSession,
+    shop: Shop,
+    conversation_id: int,
+    *,
+    after: int,
+    after_event: int,
+    watched: dict[int, str],
+    turn_status: Any,
+) -> tuple[TimelineTail, dict[int, Any]]:
+    """``watched``: message id → the state the page shows (an outbound message's delivery status, an
+    inbound message's assistant turn status or "-"); ``turn_status(session, shop_id, message_ids)`` loads
+    the assistant turns of messages. Returns the tail and the turns to render with it."""
+    conversation = await InboxRepository(session, shop.id).get_or_404(conversation_id)
+    messages = TimelineRepository(session, shop.id)
+    new = await messages.for_conversation(conversation.id, after_id=after, limit=TAIL_LIMIT)
+    shown = [
+        m for m in await messages.by_ids(sorted(watched)[:TAIL_WATCH]) if m.conversation_id == conversation.id
+    ]
+    events = [
+        e
+        for e in await EventRepository(session, shop.id).for_conversation_after(conversation.id, after_event)
+        if e.type in TIMELINE_EVENTS
+    ]
+    turns: dict[int, Any] = await turn_status(
+        session, shop.id, [m.id for m in [*new, *shown] if m.direction == "inbound"]
+    )
+    changed = []
+    for m in shown:
+        now = (
+            str(m.delivery_status)
+            if m.direction != "inbound"
+            else (turns[m.id].status if m.id in turns else "-")
+        )
+        if now != watched[m.id]:
+            changed.append(m)
+    items = [TimelineItem("message", m.created_at, message=m, conversation=conversation) for m in new]
+    items += [TimelineItem("event", e.occurred_at, event=e) for e in events]
+    items.sort(key=lambda i: (i.at, 0 if i.kind == "event" else 1))
+    customer = await CustomerRepository(session, shop.id).get(conversation.customer_id)
+    c360 = (
+        Customer360(customer, [], [], 0, 0, shop.currency, []) if customer is not None else None
+    )  # the timeline shows only the customer's name
+    tail = TimelineTail(conversation, await directory(session, shop.id), c360, items, changed)
+    return tail, turns
+
+
 def _reply_channels(
     all_channels: dict[int, Channel], identities: Sequence[CustomerIdentity], origin: int
 ) -> list[Channel]:
@@ -365,7 +493,7 @@ async def customer_360(session: AsyncSession, shop: Shop, customer_id: int) -> C
     views = await order_views(session, shop.id, customer.id, orders[:20])
     ltv = sum(o.total_minor - o.refunded_minor for o in orders if o.cancelled_at is None)
     conversations, _ = await InboxRepository(session, shop.id).inbox(
-        InboxFilter(customer_id=customer.id), sort="activity", offset=0, limit=20
+        InboxFilter(customer_id=customer.id), sort="activity", limit=20
     )
     return Customer360(
         customer=customer,
@@ -547,6 +675,54 @@ async def sidebar_page(
         macros=[],
         directory=dirs,
         customer=await customer_360(session, shop, conversation.customer_id),
+        language=shop.default_language,
+        scope=scope,
+    )
+
+
+async def conversation_head(session: AsyncSession, shop: Shop, conversation_id: int) -> ConversationPage:
+    """What the conversation header shows (status, assignee, team, priority, tags) and nothing else: its live
+    refresh and the property changes re-render it."""
+    repo = InboxRepository(session, shop.id)
+    conversation = await repo.get_or_404(conversation_id)
+    dirs = await directory(session, shop.id)
+    return ConversationPage(
+        conversation=conversation,
+        tags=(await repo.tags_for([conversation.id]))[conversation.id],
+        channel=dirs.channels.get(conversation.channel_id),
+        timeline=[],
+        truncated=False,
+        shown_limit=0,
+        reply_channels=[],
+        macros=[],
+        directory=dirs,
+        customer=None,
+        language=shop.default_language,
+    )
+
+
+async def sidebar_conversations(
+    session: AsyncSession, shop: Shop, conversation_id: int, *, scope: str = "conversation"
+) -> ConversationPage:
+    """The customer's latest conversations (the sidebar's list), without orders."""
+    repo = InboxRepository(session, shop.id)
+    conversation = await repo.get_or_404(conversation_id)
+    customer = await CustomerRepository(session, shop.id).get(conversation.customer_id)
+    c360 = None
+    if customer is not None:
+        listed, _more = await repo.inbox(InboxFilter(customer_id=customer.id), sort="activity", limit=20)
+        c360 = Customer360(customer, [], [], 0, 0, shop.currency, listed)
+    return ConversationPage(
+        conversation=conversation,
+        tags=[],
+        channel=None,
+        timeline=[],
+        truncated=False,
+        shown_limit=0,
+        reply_channels=[],
+        macros=[],
+        directory=await directory(session, shop.id),
+        customer=c360,
         language=shop.default_language,
         scope=scope,
     )

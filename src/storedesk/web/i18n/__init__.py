@@ -19,10 +19,12 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from storedesk.agents.models import UI_LANGUAGES
+
 CATALOGUE_DIR = Path(__file__).resolve().parent
 DOMAIN = "messages"
 DEFAULT_LANGUAGE = "en"
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "de")
+SUPPORTED_LANGUAGES: tuple[str, ...] = UI_LANGUAGES  # a catalogue each (English: the msgids)
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "de": "Deutsch"}
 
 _current: ContextVar[gettext.NullTranslations] = ContextVar("storedesk_ui_translations")

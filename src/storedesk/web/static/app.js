@@ -97,6 +97,42 @@
     }
   });
 
+  /* --- timeline: the live tail (only what is new or changed; the timeline shown is never re-rendered) --- */
+  var FINAL_DELIVERY = { read: 1, failed: 1, received: 1 };
+  document.addEventListener("htmx:configRequest", function (ev) {
+    var elt = ev.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-timeline-tail")) return;
+    var tl = $("#timeline");
+    if (!tl) return;
+    var after = 0, afterEvent = 0, watch = [];
+    $$("[data-message-id]", tl).forEach(function (m) { after = Math.max(after, +m.dataset.messageId); });
+    $$("[data-event-id]", tl).forEach(function (e) { afterEvent = Math.max(afterEvent, +e.dataset.eventId); });
+    $$("article[data-message]", tl).slice(-30).forEach(function (m) {
+      if (m.dataset.direction === "inbound") {
+        var next = m.nextElementSibling;
+        var turn = next && next.classList.contains("ai-turn") ? next.dataset.turnStatus : "-";
+        if (turn === "-" || turn === "started") watch.push(m.dataset.message + ":" + turn);
+      } else if (m.dataset.direction === "outbound" && !FINAL_DELIVERY[m.dataset.delivery]) {
+        watch.push(m.dataset.message + ":" + m.dataset.delivery);
+      }
+    });
+    ev.detail.parameters.after = after;
+    ev.detail.parameters.after_event = afterEvent;
+    ev.detail.parameters.watch = watch.join(",");
+    var s = scroller();
+    stickToBottom = !s || nearBottom(s);
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var tl = $("#timeline");
+    if (!tl) return;
+    var seen = {};
+    $$("[data-message-id], [data-event-id]", tl).forEach(function (el) {  /* two refreshes crossed: keep one */
+      var key = el.dataset.messageId ? "m" + el.dataset.messageId : "e" + el.dataset.eventId;
+      if (seen[key]) el.remove(); else seen[key] = true;
+    });
+    if (stickToBottom) toBottom();
+  });
+
   /* --- customer sidebar: a live refresh never throws away an order-action form being filled in, nor the
      result the agent has just been shown (it stays for a few seconds) ------------------------------------ */
   var sidebarQuietUntil = 0;
