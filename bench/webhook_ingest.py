@@ -56,8 +56,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def body_for(n: int, senders: int) -> bytes:
-    sender = f"49151{n % senders:08d}"
+def body_for(
+    n: int,
+    senders: int,
+    *,
+    phone_number_id: str = PHONE_NUMBER_ID,
+    prefix: str = "BENCH",
+    text: str | None = None,
+    sender_base: str = "49151",
+) -> bytes:
+    sender = f"{sender_base}{n % senders:08d}"
     payload = {
         "object": "whatsapp_business_account",
         "entry": [
@@ -70,7 +78,7 @@ def body_for(n: int, senders: int) -> bytes:
                             "messaging_product": "whatsapp",
                             "metadata": {
                                 "display_phone_number": "15550783881",
-                                "phone_number_id": PHONE_NUMBER_ID,
+                                "phone_number_id": phone_number_id,
                             },
                             "contacts": [
                                 {"profile": {"name": f"Bench Customer {n % senders}"}, "wa_id": sender}
@@ -78,10 +86,10 @@ def body_for(n: int, senders: int) -> bytes:
                             "messages": [
                                 {
                                     "from": sender,
-                                    "id": f"wamid.BENCH{n:09d}",
+                                    "id": f"wamid.{prefix}{n:09d}",
                                     "timestamp": str(1750000000 + n),
                                     "type": "text",
-                                    "text": {"body": f"Where is my order {n}?"},
+                                    "text": {"body": text if text is not None else f"Where is my order {n}?"},
                                 }
                             ],
                         },

@@ -185,3 +185,23 @@ async def test_twilio_rotated_token_and_disconnect(
     assert accepted >= 2
     assert await count_rows(db, "inbound_events") == accepted  # one event and one job per acknowledgement
     assert await count_rows(db, "jobs") == accepted
+
+
+async def test_acknowledged_on_a_connection_pinged_at_checkout(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL pings a pooled connection that sat idle (``PING_AFTER_IDLE``), which leaves it inside a
+    transaction: the webhook's write must still be one atomic, committed unit on such a connection."""
+    from storedesk.db import session as db_session
+
+    monkeypatch.setattr(db_session, "PING_AFTER_IDLE", 0.0)  # every checkout pings
+    await add_channel(db, shop_a, ChannelKind.whatsapp, external_id=PID_A, credentials={"app_secret": OLD})
+    for n in range(3):
+        body = wa_body(f"wamid.PING{n}")
+        r = await client.post("/webhooks/whatsapp", content=body, headers=meta_signature(body, OLD))
+        assert r.status_code == 200, r.text
+    body = wa_body("wamid.PING0")  # a redelivery
+    r = await client.post("/webhooks/whatsapp", content=body, headers=meta_signature(body, OLD))
+    assert r.status_code == 200
+    assert await count_rows(db, "inbound_events") == 3
+    assert await count_rows(db, "jobs") == 3

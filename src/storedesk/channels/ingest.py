@@ -383,10 +383,12 @@ async def accept_durably(
 ) -> bool:
     """A webhook's write: the raw body and its ``channels.ingest`` job, committed before this returns.
 
-    Its own short transaction, no ORM objects: on PostgreSQL one round trip (a single statement in
-    autocommit, atomic by itself — :func:`_accept_pg` — sent as SQL compiled once, parameters straight to
-    the driver); on SQLite two inserts in one transaction. False: a redelivery, recognised by the unique
-    ``(source, dedupe_key)``; nothing was written.
+    Its own short transaction, no ORM objects: on PostgreSQL one statement (:func:`_accept_pg`, sent as
+    SQL compiled once, parameters straight to the driver) and the commit; on SQLite two inserts. False: a
+    redelivery, recognised by the unique ``(source, dedupe_key)``; nothing was written.
+
+    (Not autocommit: a pooled connection that was pinged on checkout — ``storedesk.db.session`` — is
+    already inside a transaction, and autocommit cannot be switched on there.)
     """
     values = _event_values(
         source=source,
@@ -404,8 +406,7 @@ async def accept_durably(
             | values
             | {"headers": orjson.dumps(values["headers"]).decode(), "max_attempts": _ingest_max_attempts()}
         )
-        async with db.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with db.engine.begin() as conn:
             new = (await conn.exec_driver_sql(sql, params)).first() is not None
     else:
         async with db.engine.begin() as conn:
