@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -327,14 +328,14 @@ def start_processes(
         stderr=subprocess.STDOUT,
     )
     procs = [start_worker(env, worker_concurrency, nice) for _ in range(workers)]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # both API processes answer (a loaded machine may need a while to start them)
+    deadline, healthy = time.monotonic() + 120, 0
+    while time.monotonic() < deadline and healthy < 6:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                healthy += r.status == 200
         except OSError:
-            time.sleep(0.2)
-    time.sleep(1.5)  # both API processes up
+            time.sleep(0.3)
     return api, procs, env
 
 
