@@ -39,6 +39,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 import psycopg
@@ -256,6 +257,30 @@ def wait_ingested(url: str, expected: int, limit_s: float) -> tuple[float, dict[
         time.sleep(0.5)
 
 
+async def add_whatsapp_shop(session: Any, slug: str, phone_number_id: str) -> int:
+    """A shop with a WhatsApp channel for ``phone_number_id``, signed with ``APP_SECRET``."""
+    from storedesk.channels.models import ChannelKind
+    from storedesk.channels.service import create_channel
+    from storedesk.kit.actor import SYSTEM
+    from storedesk.kit.crypto import SecretBox
+    from storedesk.shops.service import create_shop
+
+    shop = await create_shop(
+        session, slug=slug, name=slug.title(), languages=["en"], default_language="en", country="DE"
+    )
+    await create_channel(
+        session,
+        shop_id=shop.id,
+        actor=SYSTEM,
+        box=SecretBox([SECRET_KEY]),
+        kind=ChannelKind.whatsapp,
+        name="WhatsApp",
+        external_id=phone_number_id,
+        credentials={"app_secret": APP_SECRET, "access_token": "unused"},
+    )
+    return int(shop.id)
+
+
 def setup_database(admin_url: str, name: str, existing: int) -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -267,28 +292,11 @@ def setup_database(admin_url: str, name: str, existing: int) -> str:
     upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
 
     async def seed() -> None:
-        from storedesk.channels.models import ChannelKind
-        from storedesk.channels.service import create_channel
         from storedesk.db.session import Database
-        from storedesk.kit.actor import SYSTEM
-        from storedesk.kit.crypto import SecretBox
-        from storedesk.shops.service import create_shop
 
         db = Database(url.replace("postgresql://", "postgresql+psycopg://"))
         async with db.transaction() as session:
-            shop = await create_shop(
-                session, slug="bench", name="Bench", languages=["en"], default_language="en", country="DE"
-            )
-            await create_channel(
-                session,
-                shop_id=shop.id,
-                actor=SYSTEM,
-                box=SecretBox([SECRET_KEY]),
-                kind=ChannelKind.whatsapp,
-                name="WhatsApp",
-                external_id=PHONE_NUMBER_ID,
-                credentials={"app_secret": APP_SECRET, "access_token": "unused"},
-            )
+            await add_whatsapp_shop(session, "bench", PHONE_NUMBER_ID)
         await db.dispose()
 
     asyncio.run(seed())

@@ -180,7 +180,6 @@ def event_key(channel_id: int, natural_key: str) -> str:
 
 
 def _event_values(
-    *,
     source: str,
     dedupe_key: str,
     shop_id: int | None,
@@ -228,15 +227,7 @@ async def store_event(
     status: str = "received",
 ) -> int | None:
     """Insert the raw delivery unless ``(source, dedupe_key)`` exists. Returns the new id, or None."""
-    values = _event_values(
-        source=source,
-        dedupe_key=dedupe_key,
-        shop_id=shop_id,
-        channel_id=channel_id,
-        headers=headers,
-        body=body,
-        status=status,
-    )
+    values = _event_values(source, dedupe_key, shop_id, channel_id, headers, body, status)
     result = await session.execute(_insert_event(_dialect(session)), values)
     return cast(int | None, result.scalar_one_or_none())
 
@@ -356,15 +347,7 @@ async def accept(
 ) -> bool:
     """Record a verified delivery and enqueue its ingestion in the caller's transaction (email intake).
     False: a redelivery (nothing done). Webhook transports use :func:`accept_durably`."""
-    values = _event_values(
-        source=source,
-        dedupe_key=dedupe_key,
-        shop_id=shop_id,
-        channel_id=channel_id,
-        headers=headers,
-        body=body,
-        status="received",
-    )
+    values = _event_values(source, dedupe_key, shop_id, channel_id, headers, body, "received")
     new = await _accept_on(session, _dialect(session), values)
     if new:
         after_commit(session, wakeup.set)  # the in-process runner (embedded shape)
@@ -390,15 +373,7 @@ async def accept_durably(
     (Not autocommit: a pooled connection that was pinged on checkout — ``storedesk.db.session`` — is
     already inside a transaction, and autocommit cannot be switched on there.)
     """
-    values = _event_values(
-        source=source,
-        dedupe_key=dedupe_key,
-        shop_id=shop_id,
-        channel_id=channel_id,
-        headers=headers,
-        body=body,
-        status="received",
-    )
+    values = _event_values(source, dedupe_key, shop_id, channel_id, headers, body, "received")
     if db.kind == "postgresql":
         sql, fixed = _accept_pg_sql(db.engine.dialect)
         params = (
