@@ -205,3 +205,44 @@ async def test_acknowledged_on_a_connection_pinged_at_checkout(
     assert r.status_code == 200
     assert await count_rows(db, "inbound_events") == 3
     assert await count_rows(db, "jobs") == 3
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_workers_are_woken_after_the_commit_not_inside_it(
+    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, db_url: str
+) -> None:
+    """The ack transaction does not NOTIFY (that would serialise every ack's commit behind PostgreSQL's
+    notify lock); one coalesced NOTIFY follows the commits and reaches a LISTENing worker."""
+    import psycopg
+    from sqlalchemy import event
+
+    await add_channel(db, shop_a, ChannelKind.whatsapp, external_id=PID_A, credentials={"app_secret": OLD})
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    listener = await psycopg.AsyncConnection.connect(
+        db_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    )
+    try:
+        await listener.execute("LISTEN storedesk_jobs")
+        for n in range(5):
+            body = wa_body(f"wamid.WAKE{n}")
+            r = await client.post("/webhooks/whatsapp", content=body, headers=meta_signature(body, OLD))
+            assert r.status_code == 200
+        heard = 0
+        async with asyncio.timeout(5):
+            async for note in listener.notifies():
+                assert (note.channel, note.payload) == ("storedesk_jobs", "")
+                heard += 1
+                break
+    finally:
+        await listener.close()
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    assert heard == 1
+    acks = [s for s in statements if s.startswith("WITH ev AS (INSERT INTO inbound_events")]
+    assert len(acks) == 5 and not any("pg_notify" in s for s in acks)
+    assert 1 <= statements.count("SELECT pg_notify('storedesk_jobs', '')") <= 5
+    assert await count_rows(db, "jobs") == 5
