@@ -41,9 +41,7 @@ from storedesk.shops.service import get_shop_by_slug
 ONLINE_WINDOW = timedelta(minutes=5)
 MAX_TEXT = 5000
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-UPLOAD_TYPES_MESSAGE = (
-    "only images (PNG, JPEG, GIF, WebP), PDF files and documents (Word, Excel, OpenDocument) can be sent"
-)  # the type is sniffed from the bytes (storedesk.channels.filetypes), never taken from the browser's word
+UPLOAD_TYPES_MESSAGE = "only images (PNG, JPEG, GIF, WebP), PDF files and documents (Word, Excel, OpenDocument) can be sent"  # the type is sniffed from the bytes (storedesk.channels.filetypes), never taken from the browser's word
 
 
 # --- visitor tokens ------------------------------------------------------------------------------------------
