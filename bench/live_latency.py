@@ -29,9 +29,7 @@ import hmac
 import json
 import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -51,6 +49,7 @@ from webhook_ingest import (
     free_port,
     setup_database,
     start_processes,
+    stop_processes,
 )
 
 BUSY_PHONE_NUMBER_ID = "106540352240000"
@@ -397,14 +396,7 @@ def main() -> int:
     except Exception as exc:  # what was measured so far is still reported
         report["failed"] = repr(exc)
     finally:
-        for proc in [api, *workers]:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in [api, *workers]:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes([api, *workers])
         report["load_average_at_end"] = os.getloadavg()
         with psycopg.connect(args.pg, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')

@@ -357,6 +357,18 @@ def start_worker(env: dict[str, str], concurrency: int, nice: int = 0) -> subpro
     )
 
 
+def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM, then SIGKILL what has not stopped within 15 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def requeue_jobs_of(url: str, pid: int) -> int:
     """What the runner's stale-job recovery does for a dead worker (after 10 minutes), done now."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -524,14 +536,7 @@ def main() -> int:
         print("burst", json.dumps(report["burst"]), flush=True)
         report["totals"] = counts(url)
     finally:
-        for proc in [api, *workers]:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in [api, *workers]:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes([api, *workers])
         report["load_average_at_end"] = os.getloadavg()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
