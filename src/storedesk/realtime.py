@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 log = logging.getLogger("storedesk.realtime")
 
 CHANNEL = "storedesk_events"
+JOBS_CHANNEL = "storedesk_jobs"  # job wake-ups (storedesk.jobs.runner LISTENs)
 NOTIFY_LIMIT = 7900  # PostgreSQL's payload limit is 8000 bytes
 
 
@@ -34,9 +35,26 @@ class Broker:
         # event type → handler: state that every process keeps in memory (e.g. who is viewing a
         # conversation) is sent through the broker like any event and applied here instead of queued
         self._handlers: dict[str, Callable[[int, dict[str, Any]], None]] = {}
+        # see every event (caches that drop entries when what they hold changes), and hear when events may
+        # have been missed (the PostgreSQL listener lost its connection)
+        self._observers: list[Callable[[int, dict[str, Any]], None]] = []
+        self._gap_observers: list[Callable[[], None]] = []
 
     def handle(self, event_type: str, handler: Callable[[int, dict[str, Any]], None]) -> None:
         self._handlers[event_type] = handler
+
+    def observe(
+        self, on_event: Callable[[int, dict[str, Any]], None], *, on_gap: Callable[[], None] | None = None
+    ) -> None:
+        """Call ``on_event`` for every published event (before delivery; it must not block), and
+        ``on_gap`` when events may have been lost."""
+        self._observers.append(on_event)
+        if on_gap is not None:
+            self._gap_observers.append(on_gap)
+
+    def gap(self) -> None:
+        for on_gap in list(self._gap_observers):
+            on_gap()
 
     def subscribe(self, shop_id: int) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
@@ -47,6 +65,8 @@ class Broker:
         self._subscribers[shop_id].discard(queue)
 
     def publish(self, shop_id: int, event: dict[str, Any]) -> None:
+        for observer in self._observers:
+            observer(shop_id, event)
         handler = self._handlers.get(str(event.get("type", "")))
         if handler is not None:
             handler(shop_id, event)
@@ -95,7 +115,7 @@ async def notify_before_commit(session: AsyncSession) -> None:
         size += item_size
     if batch:
         batches.append(batch)
-    calls = ["pg_notify('storedesk_jobs', '')"] if jobs else []
+    calls = [f"pg_notify('{JOBS_CHANNEL}', '')"] if jobs else []
     params: dict[str, str] = {}
     for i, b in enumerate(batches):
         calls.append(f"pg_notify('{CHANNEL}', :p{i})")
@@ -139,6 +159,7 @@ class PgListener:
                 async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self.connected.set()
+                    broker.gap()  # whatever happened while (re)connecting was not heard
                     delay = 0.5
                     async for notification in conn.notifies():
                         self._dispatch(notification.payload)

@@ -164,7 +164,9 @@ async def test_attachments(client: httpx.AsyncClient, db: Database, shop_a: Shop
         files={"file": ("evil.png", b"<script>alert(1)</script>", "image/png")},
     )
     assert r.status_code == 422
-    assert r.json()["error"]["message"] == "only images (PNG, JPEG, GIF, WebP) and PDF files can be sent"
+    assert r.json()["error"]["message"] == (
+        "only images (PNG, JPEG, GIF, WebP), PDF files and documents (Word, Excel, OpenDocument) can be sent"
+    )
     assert await count_rows(db, "attachments") == before
 
 

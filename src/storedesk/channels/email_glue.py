@@ -363,7 +363,9 @@ class EmailSender:
         except MailTemporary as exc:
             raise TemporarySendError(f"the SMTP relay deferred the mail: {exc}") from exc
         except MailPermanent as exc:
-            raise PermanentSendError(f"the SMTP relay refused the mail: {exc}") from exc
+            # a refusal by the relay (5xx), or a relay we cannot trust (its certificate): say which
+            prefix = "" if exc.code is None else "the SMTP relay refused the mail: "
+            raise PermanentSendError(f"{prefix}{exc}") from exc
         if not result.accepted:
             raise PermanentSendError(f"the SMTP relay refused every recipient: {result.refused}")
         return SendResult(provider_message_id=result.message_id)

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storedesk.channels import filetypes
 from storedesk.channels.models import Channel
 from storedesk.channels.repository import ChannelRepository
 from storedesk.conversations.models import Attachment, Message
@@ -59,6 +60,7 @@ ACCEPTED_TYPES = frozenset(
         "video/mp4",
         "video/3gpp",
     }
+    | filetypes.OFFICE  # Word/Excel and OpenDocument text/spreadsheets, recognised by their structure
 )
 
 
@@ -134,37 +136,16 @@ def checked_type(declared: str | None, data: bytes) -> str:
     content_type = (declared or "").split(";")[0].strip().lower()
     if content_type not in ACCEPTED_TYPES:
         raise MediaPermanentError(f"files of type {content_type or 'unknown'!r} are not accepted")
-    sniffed = _sniff(data)
+    sniffed = filetypes.sniff(data)
     if (
         sniffed is not None
         and sniffed != content_type
         and content_type.startswith(("image/", "application/"))
     ):
         raise MediaPermanentError(f"the file is {sniffed}, not the announced {content_type}")
-    if sniffed is None and content_type in (
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "application/pdf",
-    ):
+    if sniffed is None and content_type in filetypes.SNIFFABLE:
         raise MediaPermanentError(f"the bytes are not a {content_type} file")
     return content_type
-
-
-def _sniff(data: bytes) -> str | None:
-    for magic, content_type in (
-        (b"\x89PNG\r\n\x1a\n", "image/png"),
-        (b"\xff\xd8\xff", "image/jpeg"),
-        (b"GIF87a", "image/gif"),
-        (b"GIF89a", "image/gif"),
-        (b"%PDF-", "application/pdf"),
-    ):
-        if data.startswith(magic):
-            return content_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 # --- reads and the write path --------------------------------------------------------------------------------
@@ -267,10 +248,9 @@ def _filename(
         clean = "".join(ch for ch in Path(str(name)).name if ch.isprintable() and ch not in '\\/"')[:200]
         if clean:
             return clean
-    ext = {
-        "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
-        "application/pdf": "pdf", "text/plain": "txt", "audio/ogg": "ogg", "audio/mpeg": "mp3",
-        "audio/mp4": "m4a", "audio/aac": "aac", "audio/amr": "amr", "video/mp4": "mp4", "video/3gpp": "3gp",
+    ext = filetypes.EXTENSIONS.get(content_type) or {
+        "text/plain": "txt", "audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/aac": "aac",
+        "audio/amr": "amr", "video/mp4": "mp4", "video/3gpp": "3gp",
     }.get(content_type, "bin")  # fmt: skip
     return f"{entry.get('kind') or 'file'}-{message_id}-{index + 1}.{ext}"
 

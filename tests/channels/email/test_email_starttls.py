@@ -13,13 +13,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy import text
+from tests.channels.conftest import add_channel, sqlite_only
+from tests.conftest import TEST_SECRET, ShopWorld
 
+from storedesk.channels import email_glue
 from storedesk.channels.email.parser import EmailAddress
 from storedesk.channels.email.sender import (
     PermanentSendError,
@@ -28,8 +33,11 @@ from storedesk.channels.email.sender import (
     build_outbound_email,
     send_email,
 )
-from storedesk.channels.email_glue import relay_config
-from storedesk.channels.outbound import OutboundMessage
+from storedesk.channels.email_glue import EmailSender, relay_config
+from storedesk.channels.models import ChannelKind
+from storedesk.channels.outbound import OutboundMessage, register_sender
+from storedesk.config import Settings
+from storedesk.db.session import Database
 
 pytestmark = pytest.mark.anyio
 
@@ -163,10 +171,58 @@ async def test_starttls_with_the_relays_own_ca(tls_relay: Relay) -> None:
 
 
 async def test_an_untrusted_certificate_is_refused_before_anything_is_sent(tls_relay: Relay) -> None:
-    with pytest.raises(TemporarySendError) as caught:
+    # permanent: retrying cannot help until someone trusts the relay's CA or fixes its certificate
+    with pytest.raises(PermanentSendError) as caught:
         await send_email(reply(), channel_config(tls_relay))
-    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+    assert str(caught.value) == (
+        "the mail server's TLS certificate is not trusted (self-signed certificate): "
+        "fix the server's certificate or give the channel its CA file (tls_ca_file)"
+    )
     assert (tls_relay.mails, tls_relay.logins) == ([], [])
+
+
+@sqlite_only
+async def test_a_reply_through_an_untrusted_relay_fails_at_once_with_the_reason(
+    client: httpx.AsyncClient, db: Database, settings: Settings, shop_a: ShopWorld, run_jobs, tls_relay: Relay
+) -> None:
+    email_glue.configure(db, secret_keys=[TEST_SECRET], data_dir=settings.data_dir)
+    try:
+        channel_id = await add_channel(
+            db,
+            shop_a,
+            ChannelKind.email,
+            external_id="support@shop.example",
+            credentials={"username": "shop", "password": "s3cret"},
+            settings={"smtp_host": "127.0.0.1", "smtp_port": tls_relay.port, "timeout": 5},
+        )
+        r = await client.post(
+            "/api/v1/conversations",
+            json={"customer_id": shop_a.customer_id, "channel_id": channel_id, "subject": "Invoice"},
+            headers=shop_a.h(),
+        )
+        assert r.status_code == 201, r.text
+        r = await client.post(
+            f"/api/v1/conversations/{r.json()['id']}/messages",
+            json={"text": "Here it is."},
+            headers=shop_a.h(),
+        )
+        assert r.status_code == 201, r.text
+        message_id = r.json()["id"]
+        await run_jobs()
+        msg = (await client.get(f"/api/v1/messages/{message_id}", headers=shop_a.h())).json()
+        assert (msg["delivery_status"], msg["delivery_error"]) == (
+            "failed",
+            "the mail server's TLS certificate is not trusted (self-signed certificate): "
+            "fix the server's certificate or give the channel its CA file (tls_ca_file)",
+        )
+        async with db.engine.connect() as conn:
+            jobs = (
+                await conn.execute(text("SELECT status, attempts FROM jobs WHERE name = 'delivery.send'"))
+            ).all()
+        assert [tuple(j) for j in jobs] == [("dead", 1)]  # not retried like a temporary failure
+        assert (tls_relay.mails, tls_relay.logins) == ([], [])
+    finally:
+        register_sender("email", EmailSender())
 
 
 async def test_without_starttls_nothing_goes_out_in_the_clear(tls_relay: Relay) -> None:

@@ -2,13 +2,15 @@
 (:func:`send_email`, aiosmtplib).
 
 Errors are typed for the retry logic of the caller: :class:`TemporarySendError` (4xx replies, refused or dropped
-connections, time-outs — retry later) and :class:`PermanentSendError` (5xx replies — mark the message failed).
+connections, time-outs — retry later) and :class:`PermanentSendError` (5xx replies, a relay whose TLS
+certificate is not trusted — mark the message failed).
 """
 
 from __future__ import annotations
 
 import html as html_lib
 import re
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -206,6 +208,18 @@ def build_outbound_email(
     return msg
 
 
+def _certificate_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind an error (aiosmtplib wraps it), if that is what it is."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _recipients(msg: EmailMessage) -> list[str]:
     addresses: list[str] = []
     for name in ("To", "Cc", "Bcc"):
@@ -262,6 +276,13 @@ async def send_email(
             raise PermanentSendError(message, error.code) from error
         raise TemporarySendError(message, error.code) from error
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        untrusted = _certificate_error(error)
+        if untrusted is not None:
+            # retrying cannot help until someone trusts the relay's CA or fixes its certificate
+            raise PermanentSendError(
+                f"the mail server's TLS certificate is not trusted ({untrusted.verify_message or untrusted}): "
+                "fix the server's certificate or give the channel its CA file (tls_ca_file)"
+            ) from error
         # connection refused/reset, TLS failures, time-outs, server disconnects
         raise TemporarySendError(f"{type(error).__name__}: {error}") from error
     accepted = [address for address in recipients if address not in refused]

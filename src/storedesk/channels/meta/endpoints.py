@@ -21,7 +21,7 @@ from storedesk.channels.ingest import MalformedPayload
 from storedesk.channels.meta import messenger, whatsapp
 from storedesk.channels.meta.graph import signature_ok
 from storedesk.channels.models import Channel, ChannelKind
-from storedesk.channels.webhooks.kit import routed_channels
+from storedesk.channels.webhooks.kit import channel_routes
 from storedesk.kit.crypto import constant_time_equals
 
 router = APIRouter(tags=["webhooks"])
@@ -67,7 +67,9 @@ def _route(payload: Any) -> tuple[str, list[tuple[ChannelKind, str]]]:
     return kind.value, [(kind, i) for i in ids]
 
 
-async def receive(request: Request, session: Session) -> Any:
+async def receive(request: Request) -> Any:
+    """No request session: the channels come from the routing cache and the write is one statement
+    (:func:`ingest.accept_durably`) committed before the answer."""
     body = await request.body()
     signature = request.headers.get("x-hub-signature-256")
     if not signature:
@@ -76,7 +78,7 @@ async def receive(request: Request, session: Session) -> Any:
         source, targets = _route(orjson.loads(body))
     except (orjson.JSONDecodeError, MalformedPayload):
         return _error(400, "malformed_payload", "not a Meta webhook delivery")
-    found = await routed_channels(request, session, [k for k, _ in targets], [i for _, i in targets])
+    found = await channel_routes(request).by_address([k for k, _ in targets], [i for _, i in targets])
     channels = [found[(k.value, i)] for k, i in targets if (k.value, i) in found]
     if not channels:
         return _error(404, "not_found", "no active channel for this account")
@@ -96,8 +98,8 @@ async def receive(request: Request, session: Session) -> Any:
                 ("\n".join(keys) if keys else body.decode("utf-8", "replace")).encode()
             ).hexdigest()
         )
-        await ingest.accept(
-            session,
+        await ingest.accept_durably(
+            request.app.state.db,
             source=source,
             dedupe_key=ingest.event_key(channel.id, natural),
             shop_id=channel.shop_id,

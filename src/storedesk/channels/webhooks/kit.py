@@ -3,99 +3,172 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.channels.models import Channel, ChannelKind
 from storedesk.channels.service import credentials
+from storedesk.db.session import Database
 from storedesk.kit.crypto import SecretBox
 from storedesk.kit.ratelimit import RateLimit
+from storedesk.realtime import broker
 
-__all__ = ["RateLimit", "channel_secrets", "channels_by_external_id", "client_ip", "routed_channels"]
-
-
-async def channels_by_external_id(
-    session: AsyncSession, kinds: Sequence[ChannelKind], external_ids: Sequence[str]
-) -> dict[tuple[str, str], Channel]:
-    """Active channels addressed by a provider-side id (phone number id, page id, ...).
-
-    This is the one place a lookup crosses tenants: the provider's address is what tells us the shop.
-    Callers must verify the delivery with the found channel's own secret before trusting anything.
-    """
-    if not external_ids:
-        return {}
-    stmt = select(Channel).where(
-        Channel.kind.in_([k.value for k in kinds]),
-        Channel.external_id.in_(list(external_ids)),
-        Channel.is_active.is_(True),
-    )
-    return {(c.kind, c.external_id or ""): c for c in (await session.execute(stmt)).scalars()}
+__all__ = ["ChannelRoutes", "RateLimit", "RoutedChannel", "channel_routes", "channel_secrets", "client_ip"]
 
 
 @dataclass(frozen=True)
 class RoutedChannel:
-    """What a webhook needs of a channel, cached briefly per process (see :func:`routed_channels`)."""
+    """What a webhook needs of a channel (decrypted secrets included), cached per process."""
 
     id: int
     shop_id: int
     kind: str
-    external_id: str
+    external_id: str | None
     secrets: dict[str, Any]
     settings: dict[str, Any]
 
 
-ROUTE_CACHE_SECONDS = 5.0
+ROUTE_CACHE_SECONDS = 60.0
+ROUTE_CACHE_MAX = 10_000
+# events that change what a webhook may trust (secrets, external id, active flag): they drop the cache
+CHANNEL_EVENTS = ("channel.created", "channel.updated")
+
+_Entry = tuple[float, RoutedChannel | None]
+_K = TypeVar("_K")
 
 
-async def routed_channels(
-    request: Request, session: AsyncSession, kinds: Sequence[ChannelKind], external_ids: Sequence[str]
-) -> dict[tuple[str, str], RoutedChannel]:
-    """:func:`channels_by_external_id` with the secrets decrypted, cached for a few seconds per app.
+class ChannelRoutes:
+    """Per-process cache of the active channels webhooks are addressed to, with their secrets decrypted.
 
-    Busy webhooks (thousands a second) then skip a query and a decryption each; a channel that is changed
-    or disconnected takes effect within ``ROUTE_CACHE_SECONDS``.
+    Busy webhooks (a thousand a second) then skip a query and a decryption each. Entries are dropped as
+    soon as a ``channel.created``/``channel.updated`` event of the shop reaches this process through the
+    real-time broker (PostgreSQL NOTIFY reaches every API process) — a rotated secret or a disconnected
+    channel takes effect at once — and at the latest after ``ROUTE_CACHE_SECONDS`` (the backstop for an
+    event lost while the listener reconnected, which also clears everything).
+
+    Looking a channel up by its provider-side address is the one place a lookup crosses tenants: the
+    address is what tells us the shop. Callers must verify the delivery with the found channel's own
+    secret before trusting anything; what they then write carries that channel's shop.
     """
-    cache: dict[tuple[str, str], tuple[float, RoutedChannel | None]] = request.app.state.__dict__.setdefault(
-        "channel_route_cache", {}
-    )
-    now = time.monotonic()
-    wanted = [(k.value, i) for k in kinds for i in external_ids]
-    out: dict[tuple[str, str], RoutedChannel] = {}
-    missing = []
-    for key in wanted:
-        hit = cache.get(key)
-        if hit is not None and now - hit[0] < ROUTE_CACHE_SECONDS:
-            if hit[1] is not None:
-                out[key] = hit[1]
-        else:
-            missing.append(key)
-    if missing:
-        found = await channels_by_external_id(session, kinds, list({i for _, i in missing}))
-        for key in missing:
-            channel = found.get(key)
-            routed = (
-                RoutedChannel(
-                    channel.id,
-                    channel.shop_id,
-                    channel.kind,
-                    channel.external_id or "",
-                    channel_secrets(request, channel),
-                    dict(channel.settings),
+
+    def __init__(self, db: Database, box: SecretBox, ttl: float = ROUTE_CACHE_SECONDS) -> None:
+        self.db = db
+        self.box = box
+        self.ttl = ttl
+        self._by_address: dict[tuple[str, str], _Entry] = {}
+        self._by_id: dict[int, _Entry] = {}
+        _live_routes.add(self)
+
+    def invalidate(self, shop_id: int | None = None) -> None:
+        """Forget the shop's channels and every "no such channel" answer (all of them without a shop)."""
+        _drop(self._by_address, shop_id)
+        _drop(self._by_id, shop_id)
+
+    def _fresh(self, entry: _Entry | None, now: float) -> bool:
+        return entry is not None and now - entry[0] < self.ttl
+
+    def _routed(self, row: Any) -> RoutedChannel:
+        secrets = self.box.decrypt_json(row.credentials_encrypted) if row.credentials_encrypted else {}
+        return RoutedChannel(
+            row.id, row.shop_id, row.kind, row.external_id, secrets, dict(row.settings or {})
+        )
+
+    async def _query(self, *where: Any) -> list[RoutedChannel]:
+        stmt = select(
+            Channel.id,
+            Channel.shop_id,
+            Channel.kind,
+            Channel.external_id,
+            Channel.credentials_encrypted,
+            Channel.settings,
+        ).where(Channel.is_active.is_(True), *where)
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [self._routed(row) for row in rows]
+
+    async def by_address(
+        self, kinds: Sequence[ChannelKind], external_ids: Sequence[str]
+    ) -> dict[tuple[str, str], RoutedChannel]:
+        """Active channels of these kinds addressed by these provider-side ids (phone number id, page id)."""
+        now = time.monotonic()
+        out: dict[tuple[str, str], RoutedChannel] = {}
+        missing: list[tuple[str, str]] = []
+        for key in [(k.value, i) for k in kinds for i in external_ids]:
+            entry = self._by_address.get(key)
+            if entry is not None and self._fresh(entry, now):
+                if entry[1] is not None:
+                    out[key] = entry[1]
+            else:
+                missing.append(key)
+        if missing:
+            found = {
+                (c.kind, c.external_id or ""): c
+                for c in await self._query(
+                    Channel.kind.in_(sorted({k for k, _ in missing})),
+                    Channel.external_id.in_(sorted({i for _, i in missing})),
                 )
-                if channel is not None
-                else None
-            )
-            cache[key] = (now, routed)
-            if routed is not None:
-                out[key] = routed
-        if len(cache) > 10_000:
+            }
+            self._trim(self._by_address)
+            for key in missing:
+                self._by_address[key] = (now, found.get(key))
+                if key in found:
+                    out[key] = found[key]
+        return out
+
+    async def by_id(self, channel_id: int) -> RoutedChannel | None:
+        """An active channel by our id (webhook URLs that carry it, like Twilio's)."""
+        now = time.monotonic()
+        entry = self._by_id.get(channel_id)
+        if entry is not None and self._fresh(entry, now):
+            return entry[1]
+        found = await self._query(Channel.id == channel_id)
+        self._trim(self._by_id)
+        self._by_id[channel_id] = (now, found[0] if found else None)
+        return found[0] if found else None
+
+    @staticmethod
+    def _trim(cache: dict[Any, _Entry]) -> None:
+        if len(cache) >= ROUTE_CACHE_MAX:  # unknown addresses cannot grow it without bound
             cache.clear()
-    return out
+
+
+def _drop(cache: dict[_K, _Entry], shop_id: int | None) -> None:
+    if shop_id is None:
+        cache.clear()
+        return
+    for key in [k for k, (_, c) in cache.items() if c is None or c.shop_id == shop_id]:
+        del cache[key]
+
+
+_live_routes: weakref.WeakSet[ChannelRoutes] = weakref.WeakSet()
+
+
+def _on_channel_event(shop_id: int, event: dict[str, Any]) -> None:
+    if event.get("type") in CHANNEL_EVENTS:
+        for routes in list(_live_routes):
+            routes.invalidate(shop_id)
+
+
+def _on_gap() -> None:
+    for routes in list(_live_routes):
+        routes.invalidate()
+
+
+broker.observe(_on_channel_event, on_gap=_on_gap)
+
+
+def channel_routes(request: Request) -> ChannelRoutes:
+    """The app's routing cache (one per app, created on first use)."""
+    state = request.app.state
+    routes: ChannelRoutes | None = getattr(state, "channel_routes", None)
+    if routes is None:
+        routes = state.channel_routes = ChannelRoutes(state.db, state.box)
+    return routes
 
 
 def channel_secrets(request: Request, channel: Channel) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.agents.models import Agent, AuthToken, TokenKind
-from storedesk.channels import ingest
+from storedesk.channels import filetypes, ingest
 from storedesk.channels.ingest import InboundMessage, SenderIdentity, ThreadHints
 from storedesk.channels.models import Channel, ChannelKind, ChatSession
 from storedesk.channels.service import create_channel
@@ -41,14 +41,7 @@ from storedesk.shops.service import get_shop_by_slug
 ONLINE_WINDOW = timedelta(minutes=5)
 MAX_TEXT = 5000
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-# sniffed from the bytes, never taken from the browser's word
-SIGNATURES: list[tuple[bytes, int, str]] = [
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"GIF87a", 0, "image/gif"),
-    (b"GIF89a", 0, "image/gif"),
-    (b"%PDF-", 0, "application/pdf"),
-]
+UPLOAD_TYPES_MESSAGE = "only images (PNG, JPEG, GIF, WebP), PDF files and documents (Word, Excel, OpenDocument) can be sent"  # the type is sniffed from the bytes (storedesk.channels.filetypes), never taken from the browser's word
 
 
 # --- visitor tokens ------------------------------------------------------------------------------------------
@@ -317,13 +310,7 @@ def message_json(message: Message, agent_name: str | None, slug: str, token: str
 # --- attachments ---------------------------------------------------------------------------------------------
 
 
-def sniff(data: bytes) -> str | None:
-    for magic, offset, content_type in SIGNATURES:
-        if data[offset : offset + len(magic)] == magic:
-            return content_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+sniff = filetypes.sniff  # images, PDF and office documents, by their bytes (storedesk.channels.filetypes)
 
 
 def storage_path(data_dir: Path, storage_key: str) -> Path:
@@ -342,9 +329,7 @@ async def store_attachment(
         raise ValidationFailed("the file is empty", details={"field": "file"})
     content_type = sniff(data)
     if content_type is None:
-        raise ValidationFailed(
-            "only images (PNG, JPEG, GIF, WebP) and PDF files can be sent", details={"field": "file"}
-        )
+        raise ValidationFailed(UPLOAD_TYPES_MESSAGE, details={"field": "file"})
     digest = hashlib.sha256(data).hexdigest()
     key = f"{shop_id}/{digest[:2]}/{digest}"
     path = storage_path(data_dir, key)

@@ -111,7 +111,7 @@
   var list = el("ol", { class: "sd-messages", "aria-live": "polite" });
   var typingEl = el("div", { class: "sd-typing", hidden: "", text: t.agentTyping });
   var input = el("textarea", { class: "sd-input", rows: "1", placeholder: t.placeholder, "aria-label": t.placeholder });
-  var file = el("input", { type: "file", accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf", hidden: "" });
+  var file = el("input", { type: "file", accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,.docx,.xlsx,.odt,.ods,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet", hidden: "" });
   var notice = el("div", { class: "sd-notice", hidden: "" });
   var composer = el("form", { class: "sd-composer" }, [
     el("button", { type: "button", class: "sd-attach", title: t.attach, "aria-label": t.attach, onclick: function () { file.click(); } }, [icon(CLIP)]),
