@@ -71,7 +71,10 @@ async def test_a_german_answer_is_rephrased_and_the_why_records_it(
     )
     assert await kit.outbound_texts(db, conversation_id) == [("outbound", "Gute Nachrichten! " + original)]
     assert (use["use"], use["model"], use["accepted"], use["reason"]) == ("rephrase", "tiny-llm", True, "ok")
-    assert use["facts"][:2] == [service.links().tracking("shop-a", shop_a.id, turn.facts["order"]["order_id"]), "7001"]
+    assert use["facts"][:2] == [
+        service.links().tracking("shop-a", shop_a.id, turn.facts["order"]["order_id"]),
+        "7001",
+    ]
     assert "RR123456785DE" in use["facts"] and "DHL" in use["facts"]
     assert (turn.outcome, turn.template) == ("answered", "status.in_transit")
     [body] = llm.requests
