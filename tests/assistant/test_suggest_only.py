@@ -40,7 +40,8 @@ async def _messages(db: Database, conversation_id: int) -> list[tuple[str, str]]
 async def test_a_shop_with_default_policies_gets_a_suggested_tracking_reply_and_nothing_is_sent(
     client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, shop_b: ShopWorld, run_jobs: Any
 ) -> None:
-    # shop_a has no assistant policy at all: not answering, suggesting
+    # no assistant policy at all (the default of a new shop): not answering, suggesting
+    await kit.set_assistant_policy(db, shop_a, {})
     anna = await kit.buyer(db, shop_a, "anna@example.com", "Anna Smith", "en")
     await kit.order(
         db, shop_a, anna, number="8001", shipped=True, carrier="UPS", tracking="1Z999AA10123456784"
@@ -115,6 +116,7 @@ async def test_suggest_only_never_cancels_even_after_yes(
 async def test_suggest_only_problem_gets_the_apology_as_a_start_and_no_handover(
     client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
 ) -> None:
+    await kit.set_assistant_policy(db, shop_a, {"enabled": False})
     lena = await kit.buyer(db, shop_a, "lena@example.de", "Lena Müller", "de")
     await kit.order(db, shop_a, lena, number="6001", shipped=True, delivered=True, carrier="DHL")
     text = "Hallo, die Vase aus meiner Bestellung 6001 ist zerbrochen angekommen. Was nun?"
@@ -139,6 +141,7 @@ async def test_suggest_only_problem_gets_the_apology_as_a_start_and_no_handover(
 async def test_suggestions_continue_after_an_agent_replied(
     client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
 ) -> None:
+    await kit.set_assistant_policy(db, shop_a, {"enabled": False})
     r = await kit.say(client, shop_a, "What payment methods do you accept?", email="p@example.com")
     await run_jobs()
     conversation_id = r["conversation_id"]

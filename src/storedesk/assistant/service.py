@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -927,6 +928,26 @@ class Planner:
                     "refund.pending",
                     self.t("refund.pending", amount=amount, number=order.number, days=days),
                 )
+        elif order.cancelled_at is not None and not returns:
+            # cancelled, no refund on record: when it is due, and a person once it is overdue
+            if (self.now - order.cancelled_at).days > math.ceil(days * 7 / 5) + 1:
+                return await self._handover(
+                    "refund_overdue", order=order, extra={"cancelled_at": order.cancelled_at.isoformat()}
+                )
+            key, reply = (
+                "refund.cancelled",
+                self.t(
+                    "refund.cancelled",
+                    number=order.number,
+                    date=fmt.day(order.cancelled_at, self.lang, self.zone),
+                    days=days,
+                ),
+            )
+        elif returns and str(returns[-1].status) == "rejected":
+            key, reply = (
+                "refund.rejected",
+                self.t("refund.rejected", rma=returns[-1].number, number=order.number),
+            )
         elif returns and str(returns[-1].status) not in ("rejected", "refunded", "exchanged", "store_credit"):
             ret = returns[-1]
             key, reply = (
