@@ -121,6 +121,9 @@ async def test_endpoint_errors_fall_back_to_our_text() -> None:
     assert (summary, record["reason"]) == (None, "http_503")
     summary, record = await rw.Rewriter(ScriptedModel("   ")).summarise("notes")
     assert (summary, record["reason"]) == (None, "empty")
+    # not even a bug in an adapter fails the turn
+    text, record = await rw.Rewriter(ScriptedModel()).rephrase(EN, "en")  # no answer: AssertionError
+    assert (text, record["accepted"], record["reason"]) == (EN, False, "error:AssertionError")
 
 
 def test_settings_switch_the_endpoint_and_its_uses() -> None:

@@ -13,6 +13,7 @@ write the hand-over summary. Off unless configured (``STOREDESK_ASSISTANT_LLM_*`
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,8 @@ from typing import Any, Protocol
 import httpx
 
 from storedesk.config import Settings
+
+log = logging.getLogger("storedesk.assistant")
 
 USES = ("rephrase", "summary")
 # template fields whose rendered value is a fact the rephrased text must keep verbatim
@@ -242,6 +245,11 @@ class Rewriter:
             )
         except RewriterError as exc:
             return text, self._record("rephrase", started, accepted=False, reason=exc.reason)
+        except Exception as exc:  # an adapter bug must not fail the customer's turn either
+            log.exception("language-model endpoint failed")
+            return text, self._record(
+                "rephrase", started, accepted=False, reason=f"error:{type(exc).__name__}"
+            )
         candidate = done.text.strip()
         record = self._record("rephrase", started, facts=tokens, usage=done.usage)
         if not candidate or len(candidate) > MAX_OUTPUT_CHARS:
@@ -262,6 +270,11 @@ class Rewriter:
             done = await self.chat.complete(SUMMARY_PROMPT, notes)
         except RewriterError as exc:
             return None, self._record("summary", started, accepted=False, reason=exc.reason)
+        except Exception as exc:  # an adapter bug must not fail the hand-over either
+            log.exception("language-model endpoint failed")
+            return None, self._record(
+                "summary", started, accepted=False, reason=f"error:{type(exc).__name__}"
+            )
         summary = _norm(done.text)
         record = self._record("summary", started, usage=done.usage)
         if not summary:
