@@ -41,6 +41,7 @@ from storedesk.assistant.nlu.encoder import load_default_encoder
 from storedesk.assistant.nlu.model import EnsembleClassifier, geometric_blend
 
 Arr = np.ndarray
+SKIP_STACK = False
 
 
 def embed(texts: Sequence[str], allow: bool) -> Arr:
@@ -139,6 +140,7 @@ def run_heads(
         )[1]
         pe_va, pe_te = geometric_blend(p1_va, p2_va, w_best), geometric_blend(p1_te, p2_te, w_best)
         report("ensemble", pe_va, pe_te, {"C": c_lr, "w_ngram": w_best})
+        _prototypes(c_tr, tr_y, c_va, c_te, classes, pe_va, pe_te, select, report, va_in)
 
         # MLP on the centred e5 vectors
         best_mlp: tuple[float, dict[str, object], Arr, Arr] = (-1.0, {}, p1_va, p1_te)
@@ -195,6 +197,9 @@ def run_heads(
 
         report("ngram+lr+mlp", mix3(p1_va, p2_va, pm_va), mix3(p1_te, p2_te, pm_te), {"w": (a3, b3)})
 
+        # stacking last (five more n-gram fits)
+        if SKIP_STACK:
+            return
         # stacking: LR on [e5, out-of-fold n-gram log-probabilities]
         oof = oof_ngram_logp(tr_t, tr_y, classes)
         lp_va, lp_te = np.log(p1_va + 1e-9), np.log(p1_te + 1e-9)
@@ -210,23 +215,36 @@ def run_heads(
                     best_st = (s, {"C": c, "scale": scale}, pv, pt)
         report("stack", best_st[2], best_st[3], best_st[1])
 
-        # prototypes: cosine to class centroids, blended into the ensemble
-        cent = np.vstack([c_tr[tr_y == k].mean(axis=0) for k in classes])
-        cent /= np.linalg.norm(cent, axis=1, keepdims=True)
-        best_pr: tuple[float, dict[str, object], Arr, Arr] = (-1.0, {}, pe_va, pe_te)
-        for temp in (10.0, 20.0, 40.0):
-            pp_va, pp_te = softmax(temp * c_va @ cent.T), softmax(temp * c_te @ cent.T)
-            for w in np.linspace(0.5, 0.95, 10):
-                pv = geometric_blend(pe_va, pp_va, float(w))
-                s = select(pv[va_in], classes)
-                if s > best_pr[0]:
-                    best_pr = (
-                        s,
-                        {"temp": temp, "w_ensemble": float(w)},
-                        pv,
-                        geometric_blend(pe_te, pp_te, float(w)),
-                    )
-        report("proto", best_pr[2], best_pr[3], best_pr[1])
+
+def _prototypes(
+    c_tr: Arr,
+    tr_y: Arr,
+    c_va: Arr,
+    c_te: Arr,
+    classes: Arr,
+    pe_va: Arr,
+    pe_te: Arr,
+    select: Callable[[Arr, Arr], float],
+    report: Callable[[str, Arr, Arr, dict[str, object]], None],
+    va_in: Arr,
+) -> None:
+    """Cosine to class centroids (prototypes), blended into the ensemble (temperature, weight on val)."""
+    cent = np.vstack([c_tr[tr_y == k].mean(axis=0) for k in classes])
+    cent /= np.linalg.norm(cent, axis=1, keepdims=True)
+    best_pr: tuple[float, dict[str, object], Arr, Arr] = (-1.0, {}, pe_va, pe_te)
+    for temp in (10.0, 20.0, 40.0):
+        pp_va, pp_te = softmax(temp * c_va @ cent.T), softmax(temp * c_te @ cent.T)
+        for w in np.linspace(0.5, 0.95, 10):
+            pv = geometric_blend(pe_va, pp_va, float(w))
+            s = select(pv[va_in], classes)
+            if s > best_pr[0]:
+                best_pr = (
+                    s,
+                    {"temp": temp, "w_ensemble": float(w)},
+                    pv,
+                    geometric_blend(pe_te, pp_te, float(w)),
+                )
+    report("proto", best_pr[2], best_pr[3], best_pr[1])
 
 
 def clinc(allow: bool) -> None:
@@ -325,7 +343,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sets", default="clinc,banking")
     ap.add_argument("--allow-encode", action="store_true")
+    ap.add_argument("--skip-stack", action="store_true", help="leave out the stacking head (slowest)")
     args = ap.parse_args()
+    global SKIP_STACK
+    SKIP_STACK = args.skip_stack
     t0 = time.perf_counter()
     if "clinc" in args.sets:
         clinc(args.allow_encode)
