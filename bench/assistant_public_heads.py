@@ -38,6 +38,7 @@ from threadpoolctl import threadpool_limits
 from storedesk.assistant.nlu.bundle import cached_encoder
 from storedesk.assistant.nlu.data import shared_data_dir
 from storedesk.assistant.nlu.encoder import load_default_encoder
+from storedesk.assistant.nlu.eval import oos_threshold
 from storedesk.assistant.nlu.model import EnsembleClassifier, geometric_blend
 
 Arr = np.ndarray
@@ -68,18 +69,8 @@ def acc(p: Arr, classes: Arr, gold: Arr) -> float:
 
 
 def clinc_threshold(p_val: Arr, classes: Arr, val_gold: Arr) -> float:
-    """Best val in-scope accuracy among thresholds with val OOS recall >= 55 % (as nlu.eval)."""
-    ins = val_gold != "oos"
-    pred, conf = classes[p_val.argmax(1)], p_val.max(1)
-    feasible, balanced = [], []
-    for thr in np.linspace(0.0, 0.95, 96):
-        lab = np.where(conf >= thr, pred, "oos")
-        a = float((lab[ins] == val_gold[ins]).mean())
-        r = float((lab[~ins] == "oos").mean())
-        balanced.append((a + r, float(thr)))
-        if r >= 0.55:
-            feasible.append((a, -float(thr)))
-    return -max(feasible)[1] if feasible else max(balanced)[1]
+    """The OOS threshold rule of ``nlu.eval`` on these validation probabilities."""
+    return oos_threshold(classes[p_val.argmax(1)], p_val.max(1), val_gold)
 
 
 def oof_ngram_logp(texts: list[str], labels: Arr, classes: Arr, folds: int = 5) -> Arr:
