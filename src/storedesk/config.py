@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,33 @@ class Settings(BaseSettings):
         default=None,
         description="redis://host:6379/0 — rate limits counted once for every API process (default: per process)",
     )
+    assistant_llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint (ending in /v1) the assistant may use to rephrase answers and "
+        "summarise hand-overs; unset = off",
+    )
+    assistant_llm_model: str = Field(default="", description="model name sent to that endpoint")
+    assistant_llm_api_key: str | None = Field(default=None, description="sent as 'Authorization: Bearer'")
+    assistant_llm_timeout_seconds: float = Field(
+        default=4.0, gt=0, le=60, description="per request; on timeout the assistant uses its own text"
+    )
+    assistant_llm_uses: str = Field(
+        default="rephrase,summary",
+        description="comma-separated: rephrase (customer replies), summary (the hand-over note)",
+    )
+
+    @field_validator("assistant_llm_uses")
+    @classmethod
+    def _known_uses(cls, value: str) -> str:
+        uses = [u.strip().lower() for u in value.split(",") if u.strip()]
+        unknown = sorted(set(uses) - {"rephrase", "summary"})
+        if unknown:
+            raise ValueError(f"unknown assistant_llm_uses {unknown}; known: rephrase, summary")
+        return ",".join(uses)
+
+    @property
+    def assistant_llm_use_list(self) -> list[str]:
+        return [u for u in self.assistant_llm_uses.split(",") if u]
 
     @property
     def resolved_database_url(self) -> str:

@@ -45,6 +45,14 @@ async def enable_assistant(
         )
 
 
+async def set_assistant_policy(db: Database, shop: ShopWorld, assistant: dict[str, Any]) -> None:
+    """The shop's ``policies["assistant"]`` as given (business hours always open)."""
+    async with db.transaction() as session:
+        await update_shop(
+            session, shop.id, SYSTEM, {"business_hours": ALWAYS_OPEN, "policies": {"assistant": assistant}}
+        )
+
+
 @dataclass
 class Buyer:
     customer_id: int

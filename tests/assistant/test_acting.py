@@ -243,12 +243,14 @@ async def test_redelivered_message_gets_no_second_turn(
     assert len(await kit.outbound_texts(db, r["conversation_id"])) == 1
 
 
-async def test_disabled_assistant_does_nothing(
+async def test_assistant_off_without_suggestions_does_nothing(
     client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any
 ) -> None:
+    await kit.set_assistant_policy(db, shop_a, {"enabled": False, "suggestions": False})
     r = await kit.say(client, shop_a, "Where is my order 1234?", email="a@example.com")
     await run_jobs()
     assert await count_rows(db, "assistant_turns") == 0
+    assert await count_rows(db, "jobs") == 0
     assert await kit.outbound_texts(db, r["conversation_id"]) == []
     async with db.transaction() as s:
         assert (await s.execute(select(Message.id).where(Message.direction == "outbound"))).first() is None

@@ -219,10 +219,12 @@ async def test_the_suggested_reply_is_offered_while_the_customer_waits(
     csrf = await login(client, "agent@shop-a.test")
     page = (await client.get(f"/app/c/{conversation_id}")).text
     assert f'hx-get="/app/c/{conversation_id}/assistant/suggestion"' in page
-    # a shop that does not use the assistant gets no suggestion (and loads no model for it)
+    # a shop that switched the assistant off completely gets no suggestion (and loads no model for it)
+    await kit.set_assistant_policy(db, shop_a, {"enabled": False, "suggestions": False})
     r = await client.get(f"/app/c/{conversation_id}/assistant/suggestion", headers={"HX-Request": "true"})
     assert r.status_code == 200 and r.text.strip() == ""
-    await kit.enable_assistant(db, shop_a)
+    # the assistant not answering by itself (the default) still suggests replies to the agents
+    await kit.set_assistant_policy(db, shop_a, {"enabled": False})
     r = await client.get(f"/app/c/{conversation_id}/assistant/suggestion", headers={"HX-Request": "true"})
     assert r.status_code == 200
     assert (

@@ -21,6 +21,7 @@ from storedesk.analytics import web as analytics_web
 from storedesk.api import errors
 from storedesk.api.middleware import BodySizeLimit
 from storedesk.assistant import endpoints as assistant_api
+from storedesk.assistant import rewriter as assistant_rewriter
 from storedesk.assistant import service as assistant_service
 from storedesk.assistant import tasks as _assistant_tasks  # noqa: F401
 from storedesk.channels import email_glue, meta
@@ -117,6 +118,7 @@ def configure_adapters(settings: Settings, db: Database) -> SecretBox:
     commerce_tasks.configure(box)
     survey_links.configure(settings.secret_keys, settings.base_url)
     assistant_service.configure(settings.secret_keys, settings.base_url)
+    assistant_service.configure_rewriter(assistant_rewriter.from_settings(settings))
     meta.configure(db, box=box, data_dir=settings.data_dir)
     email_glue.configure(db, secret_keys=settings.secret_keys, data_dir=settings.data_dir)
     return box

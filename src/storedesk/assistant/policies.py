@@ -2,7 +2,10 @@
 
 Keys (all optional):
 
-* ``enabled`` (false) — the assistant looks at new customer messages at all;
+* ``enabled`` (false) — the assistant answers and acts on new customer messages by itself;
+* ``suggestions`` (true) — when ``enabled`` is false, the assistant still reads every new customer message
+  and stores a suggested reply for the agents ("suggest only": nothing is sent or changed); false turns the
+  assistant off completely;
 * ``languages`` — the languages it may answer in (default: the shop's languages);
 * ``automated_intents`` — intents it may answer or act on without an agent (default below); any other
   intent is suggested to an agent, never sent;
@@ -68,6 +71,7 @@ RAISE_PRIORITY: dict[str, str] = {
 @dataclass(frozen=True)
 class AssistantPolicy:
     enabled: bool = False
+    suggestions: bool = True
     languages: tuple[str, ...] = ()
     automated_intents: frozenset[str] = frozenset(AUTOMATED_INTENTS)
     allow_cancel: bool = True
@@ -81,6 +85,13 @@ class AssistantPolicy:
     cancellation_window_hours: int = 24
     refund_processing_days: int = 5
 
+    @property
+    def mode(self) -> str:
+        """``auto`` (answers and acts), ``suggest`` (suggested replies for agents only) or ``off``."""
+        if self.enabled:
+            return "auto"
+        return "suggest" if self.suggestions else "off"
+
     def text(self, key: str, language: str, default_language: str) -> str | None:
         by_lang = self.texts.get(key) or {}
         return by_lang.get(language) or None
@@ -88,6 +99,8 @@ class AssistantPolicy:
     def as_dict(self) -> dict[str, Any]:
         return {
             "enabled": self.enabled,
+            "suggestions": self.suggestions,
+            "mode": self.mode,
             "languages": list(self.languages),
             "automated_intents": sorted(self.automated_intents),
             "allow_cancel": self.allow_cancel,
@@ -127,6 +140,7 @@ def parse(policies: Mapping[str, Any] | None, shop_languages: list[str] | None =
     team = conf.get("handover_team")
     return AssistantPolicy(
         enabled=conf.get("enabled") is True,
+        suggestions=conf.get("suggestions", True) is not False,
         languages=languages,
         automated_intents=frozenset(str(i) for i in intents)
         if isinstance(intents, list)

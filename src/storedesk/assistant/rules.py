@@ -222,6 +222,34 @@ RULES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }  # fmt: skip
 
+# "I haven't received my refund": the refund is what did not arrive, not the parcel — these stems make it a
+# refund-status question (answered from the order's refunds, returns and cancellation) and hide the
+# delivery-problem rule their "not received" words would otherwise fire
+REFUND_MISSING: dict[str, tuple[str, ...]] = {
+    "en": ("received my refund", "received the refund", "receive my refund", "receive the refund",
+           "got my refund", "got the refund", "get my refund", "refund hasn't", "refund has not", "refund still",
+           "refund never", "received my money back", "got my money back"),
+    "de": ("erstattung nicht erhalten", "erstattung noch nicht", "erstattung bekommen", "erstattung erhalten",
+           "rückerstattung nicht", "rückerstattung noch", "keine erstattung", "keine rückerstattung",
+           "geld noch nicht zurück", "geld nicht zurück", "mein geld noch nicht"),
+    "hu": ("visszatérítés még nem", "visszatérítést még nem", "nem kaptam meg a visszatérítés",
+           "nem kaptam vissza a pénz", "még nem kaptam meg a pénz", "még nem kaptam vissza", "pénzem még nem"),
+    "nb": ("ikke mottatt refusjon", "ikke fått refusjon", "ikke fått pengene tilbake", "ikke fått tilbakebetaling",
+           "ikke mottatt tilbakebetaling", "ikke mottatt pengene", "refusjonen har ikke",
+           "tilbakebetalingen har ikke"),
+    "fr": ("pas reçu le remboursement", "pas reçu mon remboursement", "jamais reçu le remboursement",
+           "jamais reçu mon remboursement", "remboursement n'est pas", "pas été remboursé", "pas encore remboursé"),
+    "sv": ("inte fått återbetalning", "inte fått min återbetalning", "inte fått pengarna tillbaka",
+           "inte mottagit återbetalning", "inte mottagit pengarna", "återbetalningen har inte"),
+    "pl": ("nie otrzymałem zwrotu", "nie otrzymałam zwrotu", "nie dostałem zwrotu", "nie dostałam zwrotu",
+           "nie otrzymałem pieniędzy", "nie otrzymałam pieniędzy", "nie dostałem pieniędzy",
+           "nie dostałam pieniędzy", "zwrot pieniędzy nie", "zwrot nie dotarł"),
+    "es": ("no he recibido el reembolso", "no he recibido mi reembolso", "no recibí el reembolso",
+           "no recibí mi reembolso", "reembolso no ha llegado", "no me han devuelto el dinero",
+           "todavía no me han devuelto", "recibido el reembolso"),
+}  # fmt: skip
+REFUND_MISSING_RULE = "refund_missing"
+
 # evaluated in this order; the first problem found wins, routine intents are all collected
 ORDER = (*PROBLEMS, "cancel_order", "change_shipping_address", "refund_status", "return_policy",
          "return_request", "track_order", "delivery_options", "payment_methods", "stock_availability",
@@ -244,6 +272,7 @@ def _compile(stems: tuple[str, ...]) -> re.Pattern[str]:
 _PATTERNS = {
     intent: {lang: _compile(stems) for lang, stems in by_lang.items()} for intent, by_lang in RULES.items()
 }
+_REFUND_MISSING = {lang: _compile(stems) for lang, stems in REFUND_MISSING.items()}
 
 
 def _norm(text: str) -> str:
@@ -254,6 +283,8 @@ def matches(text: str, language: str) -> list[str]:
     """The intents whose rules fire for ``text`` (its language plus English), most specific first."""
     low = _norm(text)
     found: list[str] = []
+    if any(p.search(low) for p in (_REFUND_MISSING.get(language), _REFUND_MISSING["en"]) if p is not None):
+        found.append(REFUND_MISSING_RULE)
     for intent in ORDER:
         pats = _PATTERNS[intent]
         hit = any(p.search(low) for p in (pats.get(language), pats["en"]) if p is not None)
@@ -263,6 +294,8 @@ def matches(text: str, language: str) -> list[str]:
         for hidden in HIDES.get(intent, ()):
             if hidden in found:
                 found.remove(hidden)
+    if REFUND_MISSING_RULE in found:
+        found = [f for f in found if f not in ("delivery_problem", "return_request", "track_order")]
     return found
 
 
@@ -281,10 +314,13 @@ def fuse(
     intent: str, confidence: float, decision: str, alternatives: list[tuple[str, float]], rules: list[str]
 ) -> Fused:
     problems = [r for r in rules if r in PROBLEMS]
-    routine = [r for r in rules if r not in PROBLEMS]
+    routine = [r for r in rules if r not in PROBLEMS and r != REFUND_MISSING_RULE]
     if problems:
         chosen = intent if intent in problems else problems[0]
         return Fused(chosen, "answer", "problem_rule", rules)
+    if REFUND_MISSING_RULE in rules:
+        # "my refund hasn't arrived": the order's refund status answers it (whatever the model made of it)
+        return Fused("refund_status", "answer", "refund_rule", rules)
     if not routine:
         return Fused(intent, decision, "model", rules)
     if intent in routine:

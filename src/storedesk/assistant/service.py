@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storedesk.agents.repository import TeamRepository
 from storedesk.assistant import formatting as fmt
 from storedesk.assistant import policies as policy_mod
+from storedesk.assistant import rewriter as rewriter_mod
 from storedesk.assistant import rules
 from storedesk.assistant.models import AssistantTurn
 from storedesk.assistant.nlu.intents import INTENTS
@@ -91,9 +93,27 @@ CONFIRMED_ACTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+_rewriter: rewriter_mod.Rewriter | None = None
+_rewriter_set = False
+
+
 def configure(secret_keys: list[str], base_url: str) -> None:
     global _links
     _links = Links(base_url.rstrip("/"), LinkSigner(secret_keys))
+
+
+def configure_rewriter(value: rewriter_mod.Rewriter | None) -> None:
+    """The optional language model (``rewriter.from_settings``); None switches it off."""
+    global _rewriter, _rewriter_set
+    _rewriter, _rewriter_set = value, True
+
+
+def rewriter() -> rewriter_mod.Rewriter | None:
+    if not _rewriter_set:
+        from storedesk.config import get_settings
+
+        configure_rewriter(rewriter_mod.from_settings(get_settings()))
+    return _rewriter
 
 
 def links() -> Links:
@@ -117,9 +137,9 @@ async def on_inbound(
     if meta.get("auto_reply") or meta.get("bounce"):
         return False
     policy = policy_mod.parse(shop.policies, shop.languages)
-    if not policy.enabled:
+    if policy.mode == "off":
         return False
-    if await _agent_took_over(session, shop.id, conversation_id):
+    if policy.mode == "auto" and await _agent_took_over(session, shop.id, conversation_id):
         return False
     await enqueue(session, JOB, {"message_id": message_id}, shop_id=shop.id, dedupe_key=f"{JOB}:{message_id}")
     return True
@@ -158,6 +178,8 @@ class Inbound:
     catalogue: list[str]
     pending: dict[str, Any] | None = None
     after_handover: bool = False
+    # the shop's assistant is off but suggests replies: nothing is sent, acted on or changed
+    suggest_only: bool = False
     turn_id: int | None = None
 
 
@@ -186,6 +208,8 @@ class Plan:
     pending: dict[str, Any] | None = None
     resolve: bool = False
     handover: Handover | None = None
+    # rendered values of fact fields (order number, amounts, dates, links …) a rephrasing must keep
+    fact_values: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -219,12 +243,15 @@ async def _load(session: AsyncSession, shop_id: int, message_id: int) -> Inbound
         return None
     shop = await get_shop(session, shop_id)
     policy = policy_mod.parse(shop.policies, shop.languages)
-    if not policy.enabled:
+    if policy.mode == "off":
         return None
     conversation = await ConversationRepository(session, shop_id).get(message.conversation_id)
     if conversation is None or conversation.status == ConversationStatus.closed:
         return None
     ctx = await _inbound(session, shop, policy, conversation, message_id=message.id, text=message.text or "")
+    if policy.mode == "suggest":
+        ctx.suggest_only = True
+        return ctx
     turns = TurnRepository(session, shop_id)
     previous = await turns.latest_done(conversation.id)
     if previous is not None:
@@ -324,7 +351,8 @@ def warm_safely(languages: Sequence[str] | None = None) -> None:
 
 
 async def enabled_languages(db: Database) -> list[str] | None:
-    """The languages of every shop whose assistant is on; None when no shop uses the assistant."""
+    """The languages of every shop whose assistant is on (answering or suggesting); None when no shop uses
+    the assistant."""
     from sqlalchemy import select
 
     async with db.transaction() as session:
@@ -333,7 +361,7 @@ async def enabled_languages(db: Database) -> list[str] | None:
     enabled = False
     for policies, shop_languages in rows:
         policy = policy_mod.parse(policies, list(shop_languages or []))
-        if policy.enabled:
+        if policy.mode != "off":
             enabled = True
             langs.update(_languages(policy))
     return sorted(langs) if enabled else None
@@ -415,8 +443,10 @@ class Planner:
         self.lang = answer_language(u.language, ctx.default_language)
         self.zone = ZoneInfo(ctx.timezone)
         self.now = now or utcnow()
+        self.fact_values: list[str] = []
 
     def t(self, key: str, **fields: Any) -> str:
+        self.fact_values.extend(str(v) for k, v in fields.items() if k in rewriter_mod.FACT_FIELDS)
         return render(key, self.lang, self.ctx.default_language, **fields)
 
     def plan_for(self, outcome: str, template: str, reply: str, **kw: Any) -> Plan:
@@ -425,7 +455,14 @@ class Planner:
     # -- entry
 
     async def plan(self) -> Plan:
+        plan = await self._decide()
+        plan.fact_values = list(dict.fromkeys(self.fact_values))
+        return plan
+
+    async def _decide(self) -> Plan:
         plan = await self._plan()
+        if self.ctx.suggest_only:
+            return self._suggest_only(plan)
         if self.ctx.after_handover and plan.outcome in ("handover", "answered", "action"):
             # a person has this conversation: the assistant only suggests (and never hands over twice)
             return Plan(
@@ -438,6 +475,25 @@ class Planner:
                 policy_check={**plan.policy_check, "suggest_because": "after_handover"},
             )
         return plan
+
+    def _suggest_only(self, plan: Plan) -> Plan:
+        """The shop's assistant is off: the agent gets the answer as a suggestion; where the assistant would
+        have handed over, the apology that fits the problem (if any) is the start of their reply."""
+        reply, template = plan.reply, plan.template
+        if plan.outcome == "handover":
+            key = (
+                "sorry.angry" if plan.policy_check.get("reason") == "angry_tone" else f"sorry.{self.u.intent}"
+            )
+            reply, template = (self.t(key), key) if _has_template(key) else (None, None)
+        return Plan(
+            outcome="suggested",
+            reply=reply,
+            template=template,
+            language=plan.language,
+            order_id=plan.order_id,
+            facts=plan.facts,
+            policy_check={**plan.policy_check, "suggest_because": "suggest_only"},
+        )
 
     async def _plan(self) -> Plan:
         ctx, u = self.ctx, self.u
@@ -872,6 +928,26 @@ class Planner:
                     "refund.pending",
                     self.t("refund.pending", amount=amount, number=order.number, days=days),
                 )
+        elif order.cancelled_at is not None and not returns:
+            # cancelled, no refund on record: when it is due, and a person once it is overdue
+            if (self.now - order.cancelled_at).days > math.ceil(days * 7 / 5) + 1:
+                return await self._handover(
+                    "refund_overdue", order=order, extra={"cancelled_at": order.cancelled_at.isoformat()}
+                )
+            key, reply = (
+                "refund.cancelled",
+                self.t(
+                    "refund.cancelled",
+                    number=order.number,
+                    date=fmt.day(order.cancelled_at, self.lang, self.zone),
+                    days=days,
+                ),
+            )
+        elif returns and str(returns[-1].status) == "rejected":
+            key, reply = (
+                "refund.rejected",
+                self.t("refund.rejected", rma=returns[-1].number, number=order.number),
+            )
         elif returns and str(returns[-1].status) not in ("rejected", "refunded", "exchanged", "store_credit"):
             ret = returns[-1]
             key, reply = (
@@ -1142,14 +1218,17 @@ async def _act(db: Database, ctx: Inbound, plan: Plan) -> Plan:
             )
             refunded = int(result.order.refunded_minor or 0)
             reply = render("cancel.done", plan.language, ctx.default_language, number=number)
+            plan.fact_values = [number]
             if refunded:
+                amount = fmt.money(refunded, result.order.currency, plan.language)
                 reply += " " + render(
                     "cancel.refund",
                     plan.language,
                     ctx.default_language,
-                    amount=fmt.money(refunded, result.order.currency, plan.language),
+                    amount=amount,
                     days=ctx.policy.refund_processing_days,
                 )
+                plan.fact_values.append(amount)
         else:
             address = dict(args.get("address") or {})
             result = await commerce.update_shipping_address(
@@ -1162,6 +1241,7 @@ async def _act(db: Database, ctx: Inbound, plan: Plan) -> Plan:
                 number=number,
                 address=address_text(address),
             )
+            plan.fact_values = [number, address_text(address)]
     except StoredeskError as exc:
         plan.action_result = {"status": "failed", "code": exc.code, "message": exc.message}
         plan.outcome = "handover"
@@ -1210,6 +1290,8 @@ async def _write(db: Database, ctx: Inbound, u: Understood | None, plan: Plan) -
         handover = plan.handover
         if handover is not None and handover.priority is not None:
             changes["priority"] = Priority(handover.priority)
+        if ctx.suggest_only:
+            changes = {}  # suggest only: the agents' conversation stays as it is
         if changes and not closed:
             await conversations.update_attributes(
                 session,
@@ -1314,7 +1396,39 @@ async def handle_message(db: Database, *, shop_id: int, message_id: int) -> Assi
         plan = await Planner(session, ctx, u).plan()
     if plan.action is not None and plan.outcome == "action":
         plan = await _act(db, ctx, plan)
+    plan = await polish(ctx, u, plan)
     return await _write(db, ctx, u, plan)
+
+
+async def polish(ctx: Inbound, u: Understood, plan: Plan) -> Plan:
+    """The optional language model's part (no transaction): rephrase the answer to the customer, write the
+    hand-over summary. Our text stays whenever the endpoint fails or its text changes a fact; every use is
+    recorded in ``plan.policy_check["llm"]``."""
+    rw = rewriter()
+    if rw is None:
+        return plan
+    uses: list[dict[str, Any]] = []
+    if rw.rephrase_on and plan.reply and plan.outcome in ("answered", "action"):
+        languages = _languages(ctx.policy)
+
+        def detect(text: str) -> str:
+            from storedesk.assistant.nlu import get_pipeline
+
+            return get_pipeline(languages).language_id.detect(text).language
+
+        plan.reply, record = await rw.rephrase(
+            plan.reply, plan.language, fact_values=plan.fact_values, detect=detect
+        )
+        uses.append(record)
+    if rw.summary_on and plan.handover is not None:
+        summary, record = await rw.summarise(plan.handover.note)
+        if summary is not None:
+            head, _, rest = plan.handover.note.partition("\n")
+            plan.handover.note = f"{head}\nSummary ({record['model']}): {summary}\n{rest}".rstrip()
+        uses.append(record)
+    if uses:
+        plan.policy_check = {**plan.policy_check, "llm": uses}
+    return plan
 
 
 # --- agent side ------------------------------------------------------------------------------------------------

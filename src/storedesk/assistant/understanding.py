@@ -85,18 +85,78 @@ COUNTRIES = {
     "DK": ("denmark", "danmark", "dänemark"),
     "NL": ("netherlands", "nederland", "niederlande", "pays-bas"),
 }
-_ZIP_CITY = re.compile(r"^(?:[A-Z]{1,2}-)?(\d{2}-\d{3}|\d{3}\s?\d{2}|\d{4,5})\s+(\S.*)$")
+_ZIP = r"(?:[A-Z]{1,2}-)?(\d{2}-\d{3}|\d{3}\s?\d{2}|\d{4,5})"
+_ZIP_CITY = re.compile(r"^" + _ZIP + r"\s+([^\W\d_].*)$")
+_CITY_ZIP = re.compile(r"^([^\W\d_][^\d]*?)\s+" + _ZIP + r"$")
+_ZIP_ONLY = re.compile(r"^" + _ZIP + r"$")
 _STREET = re.compile(r"\d")
+# "street no, postcode city" written on one line without separators: "Hauptstraße 5 10115 Berlin"
+_INLINE = re.compile(
+    r"(?P<street>(?:\d+[a-zA-Z]?\s+)?[^\W\d_][\w.'’ -]*?\s\d+[a-zA-Z]?(?:\s?[/-]\s?\d+[a-zA-Z]?)?)\s+"
+    r"(?:[A-Z]{1,2}-)?(?P<zip>\d{2}-\d{3}|\d{3}\s?\d{2}|\d{4,5})\s+(?P<city>[^\W\d_][\w'’ -]*[^\W\d_])"
+)
+# words that introduce an address in a sentence ("change it to …", "neue Adresse …") — never part of it
+LEAD_WORDS = frozenset(
+    """to please my new address the deliver ship send change
+    auf nach zu an ist lautet bitte meine mein neue neuen adresse anschrift lieferadresse liefern
+    címre cím címem új kérem szállítási címet
+    til på min ny nye adressen adresse leveringsadresse
+    à ma mon nouvelle adresse livraison merci svp
+    till mina nya adress leveransadress
+    na mój moja nowy nowa adres dostawy proszę
+    mi nueva dirección entrega para""".split()
+)
+# surname particles that may be lower case inside a name
+_PARTICLES = frozenset({"van", "von", "de", "da", "del", "della", "der", "di", "du", "la", "le", "y", "zu"})
+
+
+def _street(part: str) -> str | None:
+    """The street and number in a part of a message, without the words that lead up to it:
+    "Hauptstraße 5", "ul. Długa 5/3", "Fő utca 1", "12 rue de la Paix", "change it to Calle Mayor 5"."""
+    words = part.split()
+    numbered = [i for i, w in enumerate(words) if _STREET.search(w)]
+    if not numbered or not re.search(r"[^\W\d_]{2,}", part):
+        return None
+    anchor = numbered[-1]  # the house number; an order number before it is not part of the street
+
+    def lead(i: int) -> bool:
+        return words[i].lower().strip(".:") in LEAD_WORDS
+
+    start = anchor
+    while start > 0 and not lead(start - 1) and not _STREET.search(words[start - 1]) and anchor - start < 4:
+        start -= 1
+    if start == anchor:
+        # number first ("12 rue de la Paix", "221B Baker Street"): the street follows the number
+        after = words[anchor + 1 :]
+        if not after or len(after) > 5 or any(lead(anchor + 1 + i) for i in range(len(after))):
+            return None
+        return " ".join(words[anchor:])
+    if len(words) - start > 6:
+        return None
+    return " ".join(words[start:])
+
+
+def _looks_like_name(part: str) -> bool:
+    words = part.split()
+    if not 1 <= len(words) <= 5 or len(part) > 80 or _STREET.search(part):
+        return False
+    return all(w[:1].isupper() or w.lower() in _PARTICLES for w in words) and not any(
+        w.lower() in LEAD_WORDS for w in words
+    )
 
 
 def parse_address(
     text: str, *, default_country: str | None, default_name: str | None
 ) -> dict[str, Any] | None:
-    """A postal address from a free-form message ("Name, Street 1, 12345 City, Country"), else None."""
+    """A postal address from a free-form message, else None. Parts may come in any order, separated by
+    commas, semicolons or lines ("Name, Street 1, 12345 City, Country"; "1011 Budapest, Fő utca 1";
+    "Budapest, Fő utca 1, 1011"; "ul. Długa 5/3, 00-950 Warszawa"), or on one line as "Street 1 12345
+    City"; a lead-in ("please change it to …", "neue Adresse: …") is dropped. Name and country default to
+    the order's."""
     parts = [p.split(":", 1)[-1].strip(" .") for p in re.split(r"[,\n;]+", text)]
     parts = [p for p in parts if p]
     if len(parts) < 2:
-        return None
+        return _inline(text, default_country=default_country, default_name=default_name)
     zip_, city, country = None, None, None
     street: str | None = None
     name: str | None = None
@@ -111,22 +171,49 @@ def parse_address(
         if m and zip_ is None:
             zip_, city = m.group(1), m.group(2)
             continue
-        if street is None and _STREET.search(part) and re.search(r"[^\W\d_]{2,}", part):
-            street = part
+        m = _CITY_ZIP.match(part)
+        if m and zip_ is None and _looks_like_name(m.group(1)):
+            city, zip_ = m.group(1), m.group(2)
+            continue
+        z = _ZIP_ONLY.match(part)
+        if z and zip_ is None:
+            zip_ = z.group(1)
+            continue
+        found = _street(part) if street is None else None
+        if found is not None:
+            street = found
             continue
         rest.append(part)
+    if zip_ is not None and city is None:
+        # "Budapest, Fő utca 1, 1011": the city is a part of its own
+        city = next((p for p in rest if _looks_like_name(p)), None)
+        if city is not None:
+            rest.remove(city)
     if street is None or zip_ is None or city is None:
-        return None
-    # the first remaining part without digits is the name, if it looks like one (1–5 words)
-    for part in rest:
-        if not _STREET.search(part) and 1 <= len(part.split()) <= 5 and len(part) <= 80:
-            name = part
-            break
+        return _inline(text, default_country=default_country, default_name=default_name)
+    name = next((p for p in rest if _looks_like_name(p)), None)
     country = country or default_country
     name = name or default_name
     if not country or not name:
         return None
     return {"name": name, "address1": street, "zip": zip_, "city": city, "country_code": country}
+
+
+def _inline(text: str, *, default_country: str | None, default_name: str | None) -> dict[str, Any] | None:
+    found = list(_INLINE.finditer(" ".join(text.split())))
+    m = found[-1] if found else None  # the last one: lead-in words come first
+    if m is None or not default_country or not default_name:
+        return None
+    street = _street(m.group("street"))
+    if street is None:
+        return None
+    return {
+        "name": default_name,
+        "address1": street,
+        "zip": m.group("zip"),
+        "city": m.group("city"),
+        "country_code": default_country,
+    }
 
 
 def address_text(address: dict[str, Any]) -> str:

@@ -134,8 +134,8 @@ async def correct_intent(
 @router.get("/c/{conversation_id}/assistant/suggestion")
 async def suggestion(request: Request, ctx: AgentWeb, session: Session, conversation_id: int) -> Response:
     conversation = await InboxRepository(session, ctx.shop_id).get_or_404(conversation_id)
-    # only where the shop uses the assistant (else no model is loaded for it) and the customer waits
-    enabled = policies.parse(ctx.shop.policies, ctx.shop.languages).enabled
+    # only where the shop uses the assistant (answering or suggesting) and the customer waits
+    enabled = policies.parse(ctx.shop.policies, ctx.shop.languages).mode != "off"
     waiting = conversation.waiting_since is not None and conversation.status != ConversationStatus.closed
     await session.commit()  # the engine opens its own short transactions (SQLite has one connection)
     found = (
