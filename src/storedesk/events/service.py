@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.events.models import Event
@@ -41,3 +42,39 @@ async def record(
         session, shop_id, {"type": type, "conversation_id": conversation_id, "customer_id": customer_id}
     )
     return event
+
+
+_INSERT = insert(Event.__table__)
+
+
+async def record_now(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    type: str,
+    actor: Actor,
+    conversation_id: int | None = None,
+    customer_id: int | None = None,
+    order_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> None:
+    """:func:`record` as one INSERT sent right away (SQLAlchemy Core), for hot write paths: no ORM object,
+    no unit of work at commit. The event lands in the log before anything still pending in the session."""
+    await session.execute(
+        _INSERT,
+        {
+            "shop_id": shop_id,
+            "type": type,
+            "actor_type": actor.type,
+            "actor_id": actor.id,
+            "conversation_id": conversation_id,
+            "customer_id": customer_id,
+            "order_id": order_id,
+            "data": data or {},
+            "occurred_at": occurred_at or utcnow(),
+        },
+    )
+    publish_after_commit(
+        session, shop_id, {"type": type, "conversation_id": conversation_id, "customer_id": customer_id}
+    )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.db.session import Database, after_commit
@@ -143,6 +144,39 @@ async def enqueue(
     session.info["notify_jobs"] = True
     after_commit(session, _wake)
     return job_row
+
+
+_INSERT = insert(Job.__table__)
+
+
+async def enqueue_now(
+    session: AsyncSession,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    shop_id: int | None = None,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int | None = None,
+) -> None:
+    """:func:`enqueue` as one INSERT sent right away (SQLAlchemy Core), for hot write paths. Same row,
+    same transaction, same wake-ups."""
+    spec = registry.get(name)
+    now = utcnow()
+    await session.execute(
+        _INSERT,
+        {
+            "name": name,
+            "payload": payload,
+            "shop_id": shop_id,
+            "run_at": run_at or now,
+            "dedupe_key": dedupe_key,
+            "max_attempts": max_attempts or (spec.max_attempts if spec else 8),
+            "created_at": now,
+        },
+    )
+    session.info["notify_jobs"] = True
+    after_commit(session, _wake)
 
 
 def _wake() -> None:
