@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from pydantic import BaseModel
 
 # job handlers register themselves when their module is imported
@@ -70,28 +70,27 @@ class Health(BaseModel):
     jobs: str
 
 
-def build_api_router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1", responses=errors.COMMON_RESPONSES)
-    for router in (
-        auth_router,
-        agents_router,
-        shops_router,
-        channels_router,
-        customers_router,
-        conversations_router,
-        commerce_router,
-        commerce_actions.router,
-        jobs_router,
-        analytics_api.router,
-        surveys_api.router,
-        sla_api.router,
-        helpcenter_api.router,
-        tracking_api.router,
-        returns_api.router,
-        assistant_api.router,
-    ):
-        api.include_router(router)
-    return api
+# The API's routers, all under /api/v1. Each is included into the app directly (not through one /api/v1
+# router): every level of nested routers is matched again on each request.
+API_ROUTERS = (
+    auth_router,
+    agents_router,
+    shops_router,
+    channels_router,
+    customers_router,
+    conversations_router,
+    commerce_router,
+    commerce_actions.router,
+    jobs_router,
+    analytics_api.router,
+    surveys_api.router,
+    sla_api.router,
+    helpcenter_api.router,
+    tracking_api.router,
+    returns_api.router,
+    assistant_api.router,
+)
+API_PREFIX = "/api/v1"
 
 
 # Server-rendered pages (agent workspace and public self-service); each router carries its own prefix.
@@ -176,7 +175,8 @@ def create_app(
     app.state.db = database
     app.state.box = box
     errors.install(app)
-    app.include_router(build_api_router())
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX, responses=errors.COMMON_RESPONSES)
     app.include_router(channel_webhooks_router, responses=errors.COMMON_RESPONSES)
     app.include_router(commerce_webhooks.router, responses=errors.COMMON_RESPONSES)
     for router in PAGE_ROUTERS:
