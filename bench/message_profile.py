@@ -142,6 +142,7 @@ async def run(url: str, args: argparse.Namespace, tmp: Path) -> None:
     if cprof is not None:
         import pstats
 
+        cprof.dump_stats(os.environ.get("MSGPROF_DUMP", os.devnull))
         stats = pstats.Stats(cprof)
         stats.sort_stats(args.cprofile).print_stats(45)
         # a count of work that the machine's load does not change (the CPU figures below it does)

@@ -26,7 +26,7 @@ from storedesk.assistant import tasks as _assistant_tasks  # noqa: F401
 from storedesk.channels import email_glue, meta
 from storedesk.channels.endpoints import router as channels_router
 from storedesk.channels.webhooks import router as channel_webhooks_router
-from storedesk.channels.widget.endpoints import WidgetUploadLimit
+from storedesk.channels.widget.endpoints import upload_body_limit
 from storedesk.commerce import actions_endpoints as commerce_actions
 from storedesk.commerce import tasks as commerce_tasks
 from storedesk.commerce import web as commerce_web
@@ -193,6 +193,6 @@ def create_app(
             jobs="embedded" if embedded_jobs else "external",
         )
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(WidgetUploadLimit)  # runs first: lets widget uploads past the app-wide limit
+    # widget uploads may be larger than the app-wide limit
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, path_limit=upload_body_limit)
     return app

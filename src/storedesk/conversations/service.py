@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 
 from storedesk.agents.repository import AgentRepository, TeamRepository
 from storedesk.agents.service import notify
@@ -152,7 +151,7 @@ async def add_message(
     if (
         provider_message_id is None
         and direction != Direction.inbound
-        and session.identity_map.get(identity_key(Conversation, conversation_id)) is None
+        and session.identity_map.get((Conversation, (conversation_id,), None)) is None
     ):
         # the common case (a reply or a note): no status changes, so the checks and the counters are one
         # UPDATE … RETURNING; no row means "not found, closed or another channel": the locked read below
@@ -169,7 +168,9 @@ async def add_message(
         else:
             channel_id = conversation.channel_id
         if provider_message_id is not None:
-            existing = await MessageRepository(session, shop_id).by_provider_id(channel_id, provider_message_id)
+            existing = await MessageRepository(session, shop_id).by_provider_id(
+                channel_id, provider_message_id
+            )
             if existing is not None:
                 return existing, False
         if direction == Direction.outbound and conversation.status == ConversationStatus.closed:
@@ -241,7 +242,8 @@ async def add_message(
 
 
 # the columns of the hot path's statements (SQLAlchemy Core: no unit of work, no identity map)
-_conv = Conversation.__table__.c
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_conv = _CONVERSATIONS.c
 _TOUCH: dict[tuple[bool, bool], Any] = {}
 
 
@@ -265,10 +267,10 @@ def _touch_statement(outbound: bool, given_channel: bool) -> Any:
         token = select(Shop.settings_token).where(Shop.id == _conv.shop_id).scalar_subquery()
         kind = select(Channel.kind).where(Channel.id == _conv.channel_id).scalar_subquery()
         stmt = _TOUCH[(outbound, given_channel)] = (
-            update(Conversation.__table__)
+            update(_CONVERSATIONS)
             .where(*where)
             .values(values)
-            .returning(*Conversation.__table__.columns, token, kind)
+            .returning(*_CONVERSATIONS.columns, token, kind)
         )
     return stmt
 
@@ -300,7 +302,7 @@ async def _touch_for_message(
 def _adopt_conversation(session: AsyncSession, row: Any) -> Conversation:
     """The row returned by :func:`_touch_for_message` as a Conversation in the session, as if loaded (later
     changes to it are flushed as usual)."""
-    conversation = Conversation(**{c.key: row[i] for i, c in enumerate(Conversation.__table__.columns)})
+    conversation = Conversation(**{c.key: row[i] for i, c in enumerate(_CONVERSATIONS.columns)})
     make_transient_to_detached(conversation)
     session.add(conversation)
     return conversation
@@ -317,7 +319,8 @@ async def _insert_message(session: AsyncSession, **values: Any) -> Message:
     return message
 
 
-_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
+_MESSAGES = cast(Table, Message.__table__)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 
 
 async def _set_status(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.events.models import Event
@@ -44,7 +44,7 @@ async def record(
     return event
 
 
-_INSERT = insert(Event.__table__)
+_INSERT = insert(cast(Table, Event.__table__))
 
 
 async def record_now(

@@ -12,9 +12,9 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.db.session import Database, after_commit
@@ -146,7 +146,7 @@ async def enqueue(
     return job_row
 
 
-_INSERT = insert(Job.__table__)
+_INSERT = insert(cast(Table, Job.__table__))
 
 
 async def enqueue_now(
