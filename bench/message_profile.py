@@ -109,10 +109,16 @@ async def run(url: str, args: argparse.Namespace, tmp: Path) -> None:
     cpus: list[float] = []
     sample: list[str] = []
     profiler = None
+    cprof = None
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for i in range(args.requests + args.warmup):
+                if i == args.warmup and args.cprofile:
+                    import cProfile
+
+                    cprof = cProfile.Profile()
+                    cprof.enable()
                 if i == args.warmup and args.pyinstrument:
                     from pyinstrument import Profiler
 
@@ -130,7 +136,17 @@ async def run(url: str, args: argparse.Namespace, tmp: Path) -> None:
                     per_request.append(len(statements))
                     if not sample:
                         sample = list(statements)
+    if cprof is not None:
+        cprof.disable()
     await db.dispose()
+    if cprof is not None:
+        import pstats
+
+        cprof.dump_stats(os.environ.get("MSGPROF_DUMP", os.devnull))
+        stats = pstats.Stats(cprof)
+        stats.sort_stats(args.cprofile).print_stats(45)
+        # a count of work that the machine's load does not change (the CPU figures below it does)
+        print(f"Python function calls per request (main thread): {stats.total_calls / args.requests:.0f}")
     if profiler is not None:
         profiler.stop()
         html = profiler.output_html()
@@ -161,6 +177,11 @@ def main() -> None:
     ap.add_argument("--sla", action="store_true", help="the shop has an active SLA policy")
     ap.add_argument("--show-sql", action="store_true")
     ap.add_argument("--profile-all", action="store_true", help="--pyinstrument: show every frame")
+    ap.add_argument(
+        "--cprofile",
+        metavar="SORT",
+        help="profile the measured requests with cProfile (main thread), sorted by SORT (tottime, cumtime)",
+    )
     ap.add_argument(
         "--pyinstrument", metavar="HTML", help="profile the measured requests (needs pyinstrument)"
     )

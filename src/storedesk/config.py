@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     log_level: str = "info"
+    access_log: bool = Field(
+        default=False, description="one log line per HTTP request from uvicorn (costs CPU on every request)"
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://host:6379/0 — rate limits counted once for every API process (default: per process)",

@@ -167,3 +167,22 @@ async def test_admin_manages_agents_and_deactivation_revokes_tokens(
     )
     assert r.status_code == 422
     assert r.json()["error"]["message"] == "you cannot demote or deactivate yourself"
+
+
+async def test_a_revoked_token_stops_working_at_once_despite_the_auth_cache(
+    client: httpx.AsyncClient, shop_a: ShopWorld
+) -> None:
+    """Tokens are remembered per process for a few seconds (the message write path does not read
+    auth_tokens per request); revoking one in this process forgets it when the revocation commits."""
+    r = await client.post("/api/v1/tokens", json={"name": "ci"}, headers=shop_a.h())
+    assert r.status_code == 201, r.text
+    token_id, secret = r.json()["id"], r.json()["token"]
+    mine = {"Authorization": f"Bearer {secret}"}
+    for _ in range(2):  # the second use is answered from the cache
+        assert (await client.get("/api/v1/tokens", headers=mine)).status_code == 200
+    r = await client.delete(f"/api/v1/tokens/{token_id}", headers=shop_a.h())
+    assert r.status_code == 204
+    r = await client.get("/api/v1/tokens", headers=mine)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthenticated"
+    assert (await client.get("/api/v1/tokens", headers=shop_a.h())).status_code == 200  # others unaffected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -54,6 +56,39 @@ async def test_malformed_oversized_and_mistyped_bodies(
         assert r.json()["error"]["code"] == code
         assert set(r.json()["error"]) == {"code", "message", "details"}
     assert await all_counts(db) == before
+
+
+async def test_a_body_sent_without_its_length_is_counted_as_it_arrives(
+    client: httpx.AsyncClient, shop_a: ShopWorld, db: Database
+) -> None:
+    """Chunked bodies (no Content-Length) cannot be refused up front: the limit counts what is read."""
+    h = {**shop_a.h(), "content-type": "application/json"}
+    before = await all_counts(db)
+
+    async def chunks() -> Any:
+        yield b'{"customer_id": 1, "channel_id": 1, "subject": "'
+        for _ in range(11):
+            yield b"x" * 100_000
+        yield b'"}'
+
+    r = await client.post("/api/v1/conversations", content=chunks(), headers=h)
+    assert r.status_code == 413, r.text
+    assert r.json() == {
+        "error": {
+            "code": "body_too_large",
+            "message": "the request body is larger than 1048576 bytes",
+            "details": {"max_bytes": 1_048_576},
+        }
+    }
+    assert await all_counts(db) == before
+
+    async def small() -> Any:
+        yield b'{"customer_id": %d, ' % shop_a.customer_id
+        yield b'"channel_id": %d, "subject": "chunked"}' % shop_a.channel_id
+
+    r = await client.post("/api/v1/conversations", content=small(), headers=h)
+    assert r.status_code == 201, r.text
+    assert r.json()["subject"] == "chunked"
 
 
 async def test_validation_message_names_the_field(client: httpx.AsyncClient, shop_a: ShopWorld) -> None:

@@ -70,8 +70,11 @@ async def test_a_reply_reads_no_policy_shop_or_channel_rows(db: Database, shop_a
 
     def seen(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
         sql = " ".join(statement.split())
-        tables = re.findall(r"\b(?:FROM|INTO|(?<!FOR )UPDATE) (\w+)", sql)  # the outer FROM comes last
-        statements.append(f"{sql.split()[0]} {tables[-1] if tables else ''}".strip())
+        tables = re.findall(r"\b(?:FROM|INTO|(?<!FOR )UPDATE) (\w+)", sql)
+        verb = sql.split()[0]
+        # a SELECT's outer FROM comes last; an UPDATE's or INSERT's table first (then RETURNING subqueries)
+        table = (tables[0] if verb in ("UPDATE", "INSERT") else tables[-1]) if tables else ""
+        statements.append(f"{verb} {table}".strip())
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
     try:
@@ -80,17 +83,19 @@ async def test_a_reply_reads_no_policy_shop_or_channel_rows(db: Database, shop_a
         )
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
-    head = [
-        "SELECT conversations",  # with the shop's settings token and the channel kind
-        "UPDATE conversations",
+    expected = [
+        "UPDATE conversations",  # counts the reply and returns the row with the settings token and channel kind
         "INSERT messages",
         "SELECT sla_conversation_states",
+        "INSERT events",  # the SLA outcome, before the message's event in the timeline
+        "UPDATE sla_conversation_states",
+        "INSERT events",
+        "INSERT jobs",
     ]
-    tail = ["INSERT jobs", "UPDATE sla_conversation_states"]
-    if db.kind == "sqlite":  # BEGIN IMMEDIATE travels with the first statement; one INSERT per event
-        assert statements == [*head, "INSERT events", "INSERT events", *tail]
-    else:  # both events in one INSERT; one pg_notify for the events and the job
-        assert statements == [*head, "INSERT events", *tail, "SELECT"]
+    if db.kind == "sqlite":  # BEGIN IMMEDIATE travels with the first statement
+        assert statements == expected
+    else:  # one pg_notify for the events and the job
+        assert statements == [*expected, "SELECT"]
 
 
 async def test_shops_without_a_token_are_not_cached(db: Database, shop_a: ShopWorld) -> None:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from pydantic import BaseModel
 
 # job handlers register themselves when their module is imported
@@ -27,7 +27,7 @@ from storedesk.assistant import tasks as _assistant_tasks  # noqa: F401
 from storedesk.channels import email_glue, meta
 from storedesk.channels.endpoints import router as channels_router
 from storedesk.channels.webhooks import router as channel_webhooks_router
-from storedesk.channels.widget.endpoints import WidgetUploadLimit
+from storedesk.channels.widget.endpoints import upload_body_limit
 from storedesk.commerce import actions_endpoints as commerce_actions
 from storedesk.commerce import tasks as commerce_tasks
 from storedesk.commerce import web as commerce_web
@@ -71,28 +71,27 @@ class Health(BaseModel):
     jobs: str
 
 
-def build_api_router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1", responses=errors.COMMON_RESPONSES)
-    for router in (
-        auth_router,
-        agents_router,
-        shops_router,
-        channels_router,
-        customers_router,
-        conversations_router,
-        commerce_router,
-        commerce_actions.router,
-        jobs_router,
-        analytics_api.router,
-        surveys_api.router,
-        sla_api.router,
-        helpcenter_api.router,
-        tracking_api.router,
-        returns_api.router,
-        assistant_api.router,
-    ):
-        api.include_router(router)
-    return api
+# The API's routers, all under /api/v1. Each is included into the app directly (not through one /api/v1
+# router): every level of nested routers is matched again on each request.
+API_ROUTERS = (
+    auth_router,
+    agents_router,
+    shops_router,
+    channels_router,
+    customers_router,
+    conversations_router,
+    commerce_router,
+    commerce_actions.router,
+    jobs_router,
+    analytics_api.router,
+    surveys_api.router,
+    sla_api.router,
+    helpcenter_api.router,
+    tracking_api.router,
+    returns_api.router,
+    assistant_api.router,
+)
+API_PREFIX = "/api/v1"
 
 
 # Server-rendered pages (agent workspace and public self-service); each router carries its own prefix.
@@ -178,7 +177,8 @@ def create_app(
     app.state.db = database
     app.state.box = box
     errors.install(app)
-    app.include_router(build_api_router())
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX, responses=errors.COMMON_RESPONSES)
     app.include_router(channel_webhooks_router, responses=errors.COMMON_RESPONSES)
     app.include_router(commerce_webhooks.router, responses=errors.COMMON_RESPONSES)
     for router in PAGE_ROUTERS:
@@ -195,6 +195,6 @@ def create_app(
             jobs="embedded" if embedded_jobs else "external",
         )
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(WidgetUploadLimit)  # runs first: lets widget uploads past the app-wide limit
+    # widget uploads may be larger than the app-wide limit
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, path_limit=upload_body_limit)
     return app

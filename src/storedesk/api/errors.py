@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from storedesk.api.middleware import BodyTooLarge
 from storedesk.kit.errors import StoredeskError
 
 log = logging.getLogger("storedesk.api")
@@ -67,6 +68,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, BodyTooLarge):
+            return error_response(413, "body_too_large", exc.detail, {"max_bytes": exc.limit})
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
         return error_response(
             exc.status_code,

@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+class BodyTooLarge(HTTPException):
+    """Raised while a body without Content-Length is read past the limit. An HTTPException, so the
+    framework's body parsing lets it through to the error handlers (``storedesk.api.errors``: 413
+    ``body_too_large``); raised elsewhere, the middleware answers the same."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """The one body-size check of the app: ``max_bytes`` for every request, or what ``path_limit`` returns
+    for the request's path (e.g. larger widget uploads).
+
+    A request that announces a Content-Length within the limit is passed through untouched (the HTTP
+    server delivers exactly that many bytes); one without (chunked) is counted while it is read."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, path_limit: Callable[[str], int | None] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limit = path_limit
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: int) -> None:
+        error = BodyTooLarge(limit)
         body = json.dumps(
-            {
-                "error": {
-                    "code": "body_too_large",
-                    "message": f"the request body is larger than {self.max_bytes} bytes",
-                    "details": {"max_bytes": self.max_bytes},
-                }
-            }
+            {"error": {"code": "body_too_large", "message": error.detail, "details": {"max_bytes": limit}}}
         ).encode()
         await send(
             {
@@ -38,16 +54,20 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = scope.get("state", {}).get("max_body_bytes", self.max_bytes)
-        for name, value in scope.get("headers", []):
+        limit = self.max_bytes
+        if self.path_limit is not None:
+            limit = self.path_limit(scope["path"]) or limit
+        for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
-                    too_big = int(value) > limit
+                    length = int(value)
                 except ValueError:
-                    too_big = False
-                if too_big:
-                    await self._reject(send)
+                    break
+                if length > limit:
+                    await self._reject(send, limit)
                     return
+                await self.app(scope, receive, send)
+                return
         received = 0
         started = False
 
@@ -57,7 +77,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -68,10 +88,6 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except BodyTooLarge:
             if not started:
-                await self._reject(send)
-
-
-class _TooLarge(Exception):
-    pass
+                await self._reject(send, limit)

@@ -129,6 +129,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         port=port,
         workers=workers,
         log_level=settings.log_level,
+        access_log=settings.access_log,
         proxy_headers=True,
     )
 

@@ -60,17 +60,25 @@ def forget_facts(session: AsyncSession) -> None:
     session.info.pop(_FACTS, None)
 
 
+def remember_facts(session: AsyncSession, conversation_id: int, token: str | None, kind: Any) -> None:
+    """Keep facts read with the row (see :func:`_facts_columns`) for the hooks of this transaction."""
+    memo: dict[int, ConversationFacts] = session.info.setdefault(_FACTS, {})
+    memo[conversation_id] = ConversationFacts(token, str(kind) if kind else None)
+
+
 async def conversation_facts(session: AsyncSession, conversation: Conversation) -> ConversationFacts:
     """The facts read with the row by :meth:`ConversationRepository.get_for_update`, or one query."""
+    return await facts_for(session, conversation.shop_id, conversation.id)
+
+
+async def facts_for(session: AsyncSession, shop_id: int, conversation_id: int) -> ConversationFacts:
     memo: dict[int, ConversationFacts] = session.info.setdefault(_FACTS, {})
-    facts = memo.get(conversation.id)
+    facts = memo.get(conversation_id)
     if facts is None:
-        token, kind = _facts_columns(conversation.shop_id)
-        stmt = select(token, kind).where(
-            Conversation.shop_id == conversation.shop_id, Conversation.id == conversation.id
-        )
+        token, kind = _facts_columns(shop_id)
+        stmt = select(token, kind).where(Conversation.shop_id == shop_id, Conversation.id == conversation_id)
         row = (await session.execute(stmt)).one()
-        facts = memo[conversation.id] = ConversationFacts(row[0], str(row[1]) if row[1] else None)
+        facts = memo[conversation_id] = ConversationFacts(row[0], str(row[1]) if row[1] else None)
     return facts
 
 
@@ -90,9 +98,7 @@ class ConversationRepository(ShopRepository[Conversation]):
         if row is None:
             raise NotFound(self.label, ident)
         conversation: Conversation = row[0]
-        token, kind = row[1], row[2]
-        memo: dict[int, ConversationFacts] = self.session.info.setdefault(_FACTS, {})
-        memo[conversation.id] = ConversationFacts(token, str(kind) if kind else None)
+        remember_facts(self.session, conversation.id, row[1], row[2])
         return conversation
 
     def filtered(self, flt: ConversationFilter) -> Select[Conversation]:

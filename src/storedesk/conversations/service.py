@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from storedesk.agents.repository import AgentRepository, TeamRepository
 from storedesk.agents.service import notify
+from storedesk.channels.models import Channel
 from storedesk.channels.repository import ChannelRepository
 from storedesk.commerce.repository import OrderRepository
 from storedesk.conversations.models import (
@@ -26,13 +28,15 @@ from storedesk.conversations.models import (
     Message,
     Priority,
 )
-from storedesk.conversations.repository import ConversationRepository, MessageRepository
+from storedesk.conversations.repository import ConversationRepository, MessageRepository, remember_facts
 from storedesk.customers.repository import CustomerRepository
-from storedesk.events.service import record
-from storedesk.jobs.registry import enqueue
+from storedesk.db.base import UTCDateTime
+from storedesk.events.service import record, record_now
+from storedesk.jobs.registry import enqueue, enqueue_now
 from storedesk.kit.actor import Actor
 from storedesk.kit.errors import InvalidTransition, StoredeskError, ValidationFailed
 from storedesk.kit.time import ensure_aware, utcnow
+from storedesk.shops.models import Shop
 from storedesk.shops.service import next_conversation_number
 from storedesk.sla import service as sla_service
 
@@ -149,25 +153,62 @@ async def add_message(
         raise ValidationFailed(
             "a message needs text or an attachment", details={"field": "text"}, reason="message_empty"
         )
-    conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
-    if channel_id is not None and channel_id != conversation.channel_id:
-        await ChannelRepository(session, shop_id).get_or_404(channel_id)  # another of the shop's channels
-    else:
-        channel_id = conversation.channel_id
-    if provider_message_id is not None:
-        existing = await MessageRepository(session, shop_id).by_provider_id(channel_id, provider_message_id)
-        if existing is not None:
-            return existing, False
-    if direction == Direction.outbound and conversation.status == ConversationStatus.closed:
-        raise InvalidTransition(
-            f"conversation {conversation.id} is closed; replies are not possible",
-            details={"status": conversation.status},
-            reason="conversation_closed",
-        )
     now = created_at or utcnow()
-    message = Message(
+    touched = None
+    if (
+        provider_message_id is None
+        and direction != Direction.inbound
+        and session.identity_map.get((Conversation, (conversation_id,), None)) is None
+    ):
+        # the common case (a reply or a note): no status changes, so the checks and the counters are one
+        # UPDATE … RETURNING; no row means "not found, closed or another channel": the locked read below
+        # gives the precise answer
+        touched = await _touch_for_message(session, shop_id, conversation_id, direction, channel_id, now)
+    conversation: Conversation | None = None
+    if touched is not None:
+        customer_id = touched.customer_id
+        channel_id = touched.channel_id
+    else:
+        conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
+        if channel_id is not None and channel_id != conversation.channel_id:
+            await ChannelRepository(session, shop_id).get_or_404(channel_id)  # another of the shop's channels
+        else:
+            channel_id = conversation.channel_id
+        if provider_message_id is not None:
+            existing = await MessageRepository(session, shop_id).by_provider_id(
+                channel_id, provider_message_id
+            )
+            if existing is not None:
+                return existing, False
+        if direction == Direction.outbound and conversation.status == ConversationStatus.closed:
+            raise InvalidTransition(
+                f"conversation {conversation.id} is closed; replies are not possible",
+                details={"status": conversation.status},
+                reason="conversation_closed",
+            )
+        conversation.last_activity_at = now
+        if direction in (Direction.inbound, Direction.outbound):
+            conversation.message_count += 1
+            conversation.last_message_at = now
+        if direction == Direction.inbound:
+            if conversation.waiting_since is None:
+                conversation.waiting_since = now
+            if conversation.status in (
+                ConversationStatus.resolved,
+                ConversationStatus.pending,
+                ConversationStatus.snoozed,
+            ):
+                await _set_status(session, conversation, ConversationStatus.open, actor, now)
+        elif direction == Direction.outbound:
+            if conversation.first_response_at is None:
+                conversation.first_response_at = now
+            conversation.waiting_since = None
+        customer_id = conversation.customer_id
+        await session.flush()  # the status change's event comes before the message's in the timeline
+    message = await _insert_message(
+        session,
         shop_id=shop_id,
-        conversation_id=conversation.id,
+        conversation_id=conversation_id,
         channel_id=channel_id if direction in (Direction.inbound, Direction.outbound) else None,
         direction=direction,
         author_type=_author_for(actor, direction),
@@ -182,38 +223,23 @@ async def add_message(
         ),
         created_at=now,
     )
-    session.add(message)
-    conversation.last_activity_at = now
-    if direction in (Direction.inbound, Direction.outbound):
-        conversation.message_count += 1
-        conversation.last_message_at = now
-    if direction == Direction.inbound:
-        if conversation.waiting_since is None:
-            conversation.waiting_since = now
-        if conversation.status in (
-            ConversationStatus.resolved,
-            ConversationStatus.pending,
-            ConversationStatus.snoozed,
-        ):
-            await _set_status(session, conversation, ConversationStatus.open, actor, now)
-    elif direction == Direction.outbound:
-        if conversation.first_response_at is None:
-            conversation.first_response_at = now
-        conversation.waiting_since = None
-    await session.flush()
-    await sla_service.on_message(session, conversation, message)  # SLA clock (storedesk.sla)
-    await record(
+    if await sla_service.wants_message(session, shop_id, conversation_id, message):
+        if conversation is None:  # the row as updated above (still locked by that UPDATE)
+            conversation = _adopt_conversation(session, touched)
+        await sla_service.on_message(session, conversation, message)  # SLA clock (storedesk.sla)
+        await session.flush()  # its outcome events come before the message's
+    await record_now(
         session,
         shop_id=shop_id,
         type=f"message.{'received' if direction == Direction.inbound else 'created'}",
         actor=actor,
-        conversation_id=conversation.id,
-        customer_id=conversation.customer_id,
+        conversation_id=conversation_id,
+        customer_id=customer_id,
         occurred_at=now,
         data={"message_id": message.id, "direction": direction.value, "channel_id": message.channel_id},
     )
     if direction == Direction.outbound:
-        await enqueue(
+        await enqueue_now(
             session,
             "delivery.send",
             {"message_id": message.id},
@@ -221,6 +247,88 @@ async def add_message(
             dedupe_key=f"delivery.send:{message.id}",
         )
     return message, True
+
+
+# the columns of the hot path's statements (SQLAlchemy Core: no unit of work, no identity map)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_conv = _CONVERSATIONS.c
+_TOUCH: dict[tuple[bool, bool], Any] = {}
+
+
+def _touch_statement(outbound: bool, given_channel: bool) -> Any:
+    """``UPDATE conversations … RETURNING`` for a message that changes no status, built once per shape."""
+    stmt = _TOUCH.get((outbound, given_channel))
+    if stmt is None:
+        now = bindparam("now", type_=UTCDateTime())
+        values: dict[str, Any] = {"last_activity_at": now}
+        where = [_conv.id == bindparam("b_conversation_id"), _conv.shop_id == bindparam("b_shop_id")]
+        if outbound:
+            values |= {
+                "message_count": _conv.message_count + 1,
+                "last_message_at": now,
+                "first_response_at": func.coalesce(_conv.first_response_at, now),
+                "waiting_since": None,
+            }
+            where.append(_conv.status != ConversationStatus.closed.value)
+        if given_channel:
+            where.append(_conv.channel_id == bindparam("b_channel_id"))
+        token = select(Shop.settings_token).where(Shop.id == _conv.shop_id).scalar_subquery()
+        kind = select(Channel.kind).where(Channel.id == _conv.channel_id).scalar_subquery()
+        stmt = _TOUCH[(outbound, given_channel)] = (
+            update(_CONVERSATIONS)
+            .where(*where)
+            .values(values)
+            .returning(*_CONVERSATIONS.columns, token, kind)
+        )
+    return stmt
+
+
+async def _touch_for_message(
+    session: AsyncSession,
+    shop_id: int,
+    conversation_id: int,
+    direction: Direction,
+    channel_id: int | None,
+    now: datetime,
+) -> Any:
+    """Count a reply or a note into its conversation, in one statement that also takes the row lock.
+
+    Returns the updated row or None when the conversation is not the shop's, is closed (replies) or
+    belongs to another channel than ``channel_id``."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # what the caller added comes first, as with the ORM's autoflush
+    outbound = direction == Direction.outbound
+    params: dict[str, Any] = {"b_conversation_id": conversation_id, "b_shop_id": shop_id, "now": now}
+    if channel_id is not None:
+        params["b_channel_id"] = channel_id
+    row = (await session.execute(_touch_statement(outbound, channel_id is not None), params)).one_or_none()
+    if row is not None:
+        remember_facts(session, conversation_id, row[-2], row[-1])
+    return row
+
+
+def _adopt_conversation(session: AsyncSession, row: Any) -> Conversation:
+    """The row returned by :func:`_touch_for_message` as a Conversation in the session, as if loaded (later
+    changes to it are flushed as usual)."""
+    conversation = Conversation(**{c.key: row[i] for i, c in enumerate(_CONVERSATIONS.columns)})
+    make_transient_to_detached(conversation)
+    session.add(conversation)
+    return conversation
+
+
+async def _insert_message(session: AsyncSession, **values: Any) -> Message:
+    """INSERT … RETURNING id, and the row as a Message in the session (later changes are flushed)."""
+    values |= {"html": values.get("html"), "delivery_error": None, "sent_at": None}
+    values |= {"delivered_at": None, "read_at": None}
+    message_id = (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
+    message = Message(id=message_id, **values)
+    make_transient_to_detached(message)
+    session.add(message)
+    return message
+
+
+_MESSAGES = cast(Table, Message.__table__)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 
 
 async def _set_status(

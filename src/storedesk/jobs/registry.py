@@ -12,8 +12,9 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.db.session import Database, after_commit
@@ -129,20 +130,56 @@ async def enqueue(
     max_attempts: int | None = None,
 ) -> Job:
     """Add a job to the caller's transaction: it exists if and only if the caller's data commits."""
-    spec = registry.get(name)
-    job_row = Job(
-        name=name,
-        payload=payload,
-        shop_id=shop_id,
-        run_at=run_at or utcnow(),
-        dedupe_key=dedupe_key,
-        max_attempts=max_attempts or (spec.max_attempts if spec else 8),
-    )
+    job_row = Job(**_row(name, payload, shop_id, run_at, dedupe_key, max_attempts))
     session.add(job_row)
+    _announce(session)
+    return job_row
+
+
+def _row(
+    name: str,
+    payload: dict[str, Any],
+    shop_id: int | None,
+    run_at: datetime | None,
+    dedupe_key: str | None,
+    max_attempts: int | None,
+) -> dict[str, Any]:
+    spec = registry.get(name)
+    now = utcnow()
+    return {
+        "name": name,
+        "payload": payload,
+        "shop_id": shop_id,
+        "run_at": run_at or now,
+        "dedupe_key": dedupe_key,
+        "max_attempts": max_attempts or (spec.max_attempts if spec else 8),
+        "created_at": now,
+    }
+
+
+def _announce(session: AsyncSession) -> None:
     # on PostgreSQL, LISTENing workers are woken by a NOTIFY sent with the commit (storedesk.realtime)
     session.info["notify_jobs"] = True
     after_commit(session, _wake)
-    return job_row
+
+
+_INSERT = insert(cast(Table, Job.__table__))
+
+
+async def enqueue_now(
+    session: AsyncSession,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    shop_id: int | None = None,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int | None = None,
+) -> None:
+    """:func:`enqueue` as one INSERT sent right away (SQLAlchemy Core), for hot write paths. Same row,
+    same transaction, same wake-ups."""
+    await session.execute(_INSERT, _row(name, payload, shop_id, run_at, dedupe_key, max_attempts))
+    _announce(session)
 
 
 def _wake() -> None:

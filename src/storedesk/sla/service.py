@@ -33,7 +33,12 @@ from storedesk.conversations.models import (
     Message,
     Priority,
 )
-from storedesk.conversations.repository import ConversationRepository, conversation_facts, forget_facts
+from storedesk.conversations.repository import (
+    ConversationRepository,
+    conversation_facts,
+    facts_for,
+    forget_facts,
+)
 from storedesk.events.service import record
 from storedesk.kit.actor import SYSTEM, Actor
 from storedesk.kit.errors import Conflict, ValidationFailed
@@ -249,8 +254,11 @@ async def _load_shop_sla(session: AsyncSession, shop_id: int, token: str | None)
 
 
 async def _shop_sla(session: AsyncSession, conversation: Conversation) -> ShopSla:
-    shop_id = conversation.shop_id
-    token = (await conversation_facts(session, conversation)).settings_token
+    return await _shop_sla_for(session, conversation.shop_id, conversation.id)
+
+
+async def _shop_sla_for(session: AsyncSession, shop_id: int, conversation_id: int) -> ShopSla:
+    token = (await facts_for(session, shop_id, conversation_id)).settings_token
     memo: dict[tuple[int, str | None], ShopSla] = session.info.setdefault(_CACHE_KEY, {})
     if (shop_id, token) in memo:  # this transaction already looked (a NULL token: read once per transaction)
         return memo[(shop_id, token)]
@@ -447,6 +455,14 @@ def _is_answer(message: Message) -> bool:
         AuthorType.agent,
         AuthorType.assistant,
     )
+
+
+async def wants_message(session: AsyncSession, shop_id: int, conversation_id: int, message: Message) -> bool:
+    """Whether :func:`on_message` has work for this message, decided without the conversation's row (the
+    message write path loads the row only then)."""
+    if message.direction != Direction.inbound and not _is_answer(message):
+        return False
+    return bool((await _shop_sla_for(session, shop_id, conversation_id)).policies)
 
 
 async def on_message(session: AsyncSession, conversation: Conversation, message: Message) -> None:

@@ -17,7 +17,6 @@ import orjson
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import Field
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storedesk.api.deps import Session
 from storedesk.channels.models import ChatSession
@@ -51,24 +50,15 @@ def reset_limits() -> None:
         limit.reset()
 
 
-class WidgetUploadLimit:
-    """ASGI middleware for the composition root: lets widget uploads past the app-wide body limit.
+UPLOAD_MAX_BYTES = service.MAX_ATTACHMENT_BYTES + 64 * 1024
 
-    Add it *after* ``BodySizeLimit`` (so it runs first): ``app.add_middleware(WidgetUploadLimit)``.
-    """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = service.MAX_ATTACHMENT_BYTES + 64 * 1024) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope.get("path", "").startswith("/widget/")
-            and scope.get("path", "").endswith("/attachments")
-        ):
-            scope.setdefault("state", {})["max_body_bytes"] = self.max_bytes
-        await self.app(scope, receive, send)
+def upload_body_limit(path: str) -> int | None:
+    """For the composition root's body limit (``storedesk.api.middleware.BodySizeLimit``): widget uploads
+    may be larger than the app-wide limit; ``None`` for every other path."""
+    if path.startswith("/widget/") and path.endswith("/attachments"):
+        return UPLOAD_MAX_BYTES
+    return None
 
 
 # --- CORS ----------------------------------------------------------------------------------------------------
