@@ -16,6 +16,7 @@ from storedesk.assistant import rules
 from storedesk.commerce.models import Order, Return
 from storedesk.db.session import Database
 from storedesk.kit.time import utcnow
+from storedesk.shops.models import Shop
 from tests.assistant import kit
 from tests.conftest import ShopWorld
 
@@ -108,7 +109,11 @@ async def test_a_cancelled_order_without_a_refund_says_when_it_is_due(
     )
     [turn] = await kit.turns(db, conversation_id)
     assert (turn.intent, turn.outcome, turn.template) == ("refund_status", "answered", "refund.cancelled")
-    day = fmt.day(cancelled, "de", ZoneInfo("UTC"))
+    async with db.transaction() as s:
+        shop = await s.get(Shop, shop_a.id)
+        assert shop is not None
+        zone = ZoneInfo(shop.timezone or "UTC")  # the date is the shop's (Berlin is a day ahead at 23:30 UTC)
+    day = fmt.day(cancelled, "de", zone)
     assert await kit.outbound_texts(db, conversation_id) == [
         (
             "outbound",
