@@ -21,27 +21,23 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import scratch_database  # noqa: E402
 from tests.conftest import make_shop  # noqa: E402
 
 from storedesk.api.app import create_app  # noqa: E402
 from storedesk.config import Settings  # noqa: E402
-from storedesk.db.migrate import upgrade  # noqa: E402
 from storedesk.db.session import Database  # noqa: E402
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 async def run(url: str, args: argparse.Namespace, tmp: Path) -> None:
@@ -186,22 +182,8 @@ def main() -> None:
         "--pyinstrument", metavar="HTML", help="profile the measured requests (needs pyinstrument)"
     )
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="sd-msgprof-"))
-    name = None
-    if args.db == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    else:
-        name = f"storedesk_msgprof_{os.getpid()}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
-        upgrade(url)
+    with scratch_database(args.db, "msgprof") as (url, tmp):
         asyncio.run(run(url, args, tmp))
-    finally:
-        if name is not None:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -25,28 +25,25 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from sqlalchemy import event, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench.scratch import scratch_database  # noqa: E402
 from webhook_ingest import APP_SECRET, PHONE_NUMBER_ID, body_for  # noqa: E402
 
 from storedesk.api.app import create_app  # noqa: E402
 from storedesk.config import Settings  # noqa: E402
-from storedesk.db.migrate import upgrade  # noqa: E402
 from storedesk.db.session import Database  # noqa: E402
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET_KEY = "bench-secret-key-0123456789"
 
 
@@ -195,22 +192,8 @@ def main() -> None:
     )
     ap.add_argument("--cprofile-lines", type=int, default=45)
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="sd-whprof-"))
-    name = None
-    if args.db == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    else:
-        name = f"storedesk_whprof_{os.getpid()}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
-        upgrade(url)
+    with scratch_database(args.db, "whprof") as (url, tmp):
         asyncio.run(run(url, args, tmp))
-    finally:
-        if name is not None:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
