@@ -50,6 +50,7 @@ from storedesk.commerce.connectors.protocol import (
     RateLimited,
     RefundRequest,
     ReturnRequest,
+    StoreInfo,
 )
 from storedesk.commerce.connectors.woocommerce import WooCommerceConnector
 from storedesk.commerce.models import FinancialStatus, FulfillmentStatus, Order, Store
@@ -131,6 +132,30 @@ def _store_error(exc: ConnectorError, *, connecting: bool = False) -> StoredeskE
 # --- permissions --------------------------------------------------------------------------------------------
 
 
+def _clean_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (v.strip() if isinstance(v, str) else v) for k, v in credentials.items() if v is not None}
+
+
+async def _probe(platform: str, creds: dict[str, Any], base_url: str | None) -> StoreInfo:
+    """Build a connector for the credentials a person just entered and test them: one retry and no long
+    waits (somebody is looking at the form); every failure is a :class:`StoreConnectionFailed`."""
+    try:
+        connector = registry.build(
+            platform,
+            creds,
+            base_url=base_url,
+            http_overrides={"max_retries": 1, "max_wait": 10.0, "timeout": 15.0},
+        )
+    except NotSupported as exc:
+        raise StoreConnectionFailed(exc.message, code=exc.code) from exc
+    try:
+        return await connector.test()
+    except ConnectorError as exc:
+        raise _store_error(exc, connecting=True) from exc
+    finally:
+        await connector.aclose()
+
+
 async def _authorize(session: AsyncSession, shop_id: int, actor: Actor, role: Role) -> None:
     """Agents need ``role`` (admin includes agent); the assistant and the system act by their own policy."""
     if actor.type in ("assistant", "system"):
@@ -199,26 +224,11 @@ async def connect_store(
     secret_box = registry.box(box)
     async with db.transaction() as session:
         await _authorize(session, shop_id, actor, Role.admin)
-    creds = {k: (v.strip() if isinstance(v, str) else v) for k, v in credentials.items() if v is not None}
+    creds = _clean_credentials(credentials)
     generated: dict[str, str] = {}
     if platform == "woocommerce" and not creds.get("webhook_secret"):
         creds["webhook_secret"] = generated["webhook_secret"] = secrets.token_urlsafe(32)
-    try:
-        # answer quickly: one retry, no long waits (a person is looking at the form)
-        connector = registry.build(
-            platform,
-            creds,
-            base_url=base_url,
-            http_overrides={"max_retries": 1, "max_wait": 10.0, "timeout": 15.0},
-        )
-    except NotSupported as exc:
-        raise StoreConnectionFailed(exc.message, code=exc.code) from exc
-    try:
-        info = await connector.test()
-    except ConnectorError as exc:
-        raise _store_error(exc, connecting=True) from exc
-    finally:
-        await connector.aclose()
+    info = await _probe(platform, creds, base_url)
     if info.currency:
         creds["currency"] = info.currency
     async with db.transaction() as session:
@@ -316,23 +326,9 @@ async def reconnect_store(
     if missing:
         raise ValidationFailed(f"{platform} needs {', '.join(missing)}", details={"missing": missing})
     secret_box = registry.box(box)
-    creds = {k: (v.strip() if isinstance(v, str) else v) for k, v in credentials.items() if v is not None}
+    creds = _clean_credentials(credentials)
     url = base_url or old_base
-    try:
-        connector = registry.build(
-            platform,
-            creds,
-            base_url=url,
-            http_overrides={"max_retries": 1, "max_wait": 10.0, "timeout": 15.0},
-        )
-    except NotSupported as exc:
-        raise StoreConnectionFailed(exc.message, code=exc.code) from exc
-    try:
-        info = await connector.test()
-    except ConnectorError as exc:
-        raise _store_error(exc, connecting=True) from exc
-    finally:
-        await connector.aclose()
+    info = await _probe(platform, creds, url)
     if info.external_id != external_id:
         raise StoreConnectionFailed(
             f"these credentials open another store ({info.name}), not {external_id}; connect it as a new store",
