@@ -19,6 +19,7 @@ from storedesk.analytics import endpoints as analytics_api
 from storedesk.analytics import tasks as _analytics_tasks  # noqa: F401
 from storedesk.analytics import web as analytics_web
 from storedesk.api import errors
+from storedesk.api.hotroutes import HotRoutes, HotRouteStats
 from storedesk.api.middleware import BodySizeLimit
 from storedesk.assistant import endpoints as assistant_api
 from storedesk.assistant import rewriter as assistant_rewriter
@@ -129,6 +130,7 @@ def create_app(
     db: Database | None = None,
     run_jobs: bool | None = None,
     realtime_pg: bool = True,
+    hot_routes: bool = True,
 ) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url)
@@ -195,6 +197,10 @@ def create_app(
             jobs="embedded" if embedded_jobs else "external",
         )
 
+    # the lean transport for the hot routes (ADR 0008), inside the body limit and the 500 handler
+    app.state.hot_routes = HotRouteStats()
+    if hot_routes:
+        app.add_middleware(HotRoutes, stats=app.state.hot_routes)
     # widget uploads may be larger than the app-wide limit
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, path_limit=upload_body_limit)
     return app

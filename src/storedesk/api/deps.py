@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -31,9 +32,10 @@ def get_box(request: Request) -> SecretBox:
     return box
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request owns the transaction: commit when the endpoint returns, roll back when it raises."""
-    db = get_db(request)
+@asynccontextmanager
+async def request_transaction(db: Database) -> AsyncIterator[AsyncSession]:
+    """The request owns the transaction: commit when the endpoint returns, roll back when it raises
+    (also the lean transport's, ``storedesk.api.hotroutes``)."""
     async with db.sessionmaker() as session:
         try:
             yield session
@@ -47,16 +49,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await commit(session)
 
 
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request_transaction(get_db(request)) as session:
+        yield session
+
+
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_auth(request: Request, session: Session) -> AuthContext:
     header = request.headers.get("authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("use 'Authorization: Bearer <token>'")
-        return await authenticate_token(session, token.strip())
+        return await bearer_auth(session, header)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthenticated("sign in or send an API token")
@@ -66,6 +70,14 @@ async def get_auth(request: Request, session: Session) -> AuthContext:
     if request.method not in SAFE_METHODS:
         check_csrf(request, ctx)
     return ctx
+
+
+async def bearer_auth(session: AsyncSession, header: str) -> AuthContext:
+    """The agent an ``Authorization`` header names (API tokens; cached per process)."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("use 'Authorization: Bearer <token>'")
+    return await authenticate_token(session, token.strip())
 
 
 def check_csrf(request: Request, ctx: AuthContext) -> None:

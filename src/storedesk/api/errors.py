@@ -49,13 +49,36 @@ def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
+def domain_error_response(exc: StoredeskError) -> JSONResponse:
+    """The answer to a domain error (also used by the lean transport, ``storedesk.api.hotroutes``)."""
+    headers = None
+    if exc.status_code == 429 and isinstance(exc.details, dict) and "retry_after" in exc.details:
+        headers = {"Retry-After": str(exc.details["retry_after"])}
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
+
+
+def integrity_error_response(exc: IntegrityError) -> JSONResponse:
+    log.info("integrity error turned into 409: %s", exc.orig)
+    return error_response(409, "conflict", "the change conflicts with existing data")
+
+
+def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
+    if isinstance(exc, BodyTooLarge):
+        return error_response(413, "body_too_large", exc.detail, {"max_bytes": exc.limit})
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+    return error_response(
+        exc.status_code,
+        codes.get(exc.status_code, "http_error"),
+        str(exc.detail),
+        None,
+        dict(exc.headers) if exc.headers else None,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(StoredeskError)
     async def _domain(_: Request, exc: StoredeskError) -> JSONResponse:
-        headers = None
-        if exc.status_code == 429 and isinstance(exc.details, dict) and "retry_after" in exc.details:
-            headers = {"Retry-After": str(exc.details["retry_after"])}
-        return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
+        return domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -68,21 +91,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if isinstance(exc, BodyTooLarge):
-            return error_response(413, "body_too_large", exc.detail, {"max_bytes": exc.limit})
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
-        return error_response(
-            exc.status_code,
-            codes.get(exc.status_code, "http_error"),
-            str(exc.detail),
-            None,
-            dict(exc.headers) if exc.headers else None,
-        )
+        return http_error_response(exc)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        log.info("integrity error turned into 409: %s", exc.orig)
-        return error_response(409, "conflict", "the change conflicts with existing data")
+        return integrity_error_response(exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
