@@ -1,8 +1,9 @@
 """Real-time fan-out: ids of what changed, published after commit; clients re-read from the database.
 
-Embedded shape: an in-memory broker, fed after each commit. Production shape (PostgreSQL): every
-transaction that recorded events sends one ``pg_notify('storedesk_events', …)`` just before COMMIT —
-PostgreSQL delivers it only if the transaction commits — and every API process LISTENs
+Embedded shape: an in-memory broker, fed after each commit. Production shape (PostgreSQL): what a
+transaction recorded is handed, after its COMMIT, to the process's :class:`Notifier`, which sends one
+``pg_notify('storedesk_events', …)`` statement for everything committed in the last few milliseconds
+(ADR 0008) — and every API process LISTENs
 (:class:`PgListener`) and feeds its own in-memory broker, so an agent connected to any process sees
 changes made by any other process or worker.
 """
@@ -12,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 log = logging.getLogger("storedesk.realtime")
 
@@ -95,17 +97,28 @@ def publish_after_commit(session: AsyncSession, shop_id: int, event: dict[str, A
     pending.append((shop_id, event))
 
 
-async def notify_before_commit(session: AsyncSession) -> None:
-    """On PostgreSQL, hand this transaction's events and job wake-up to NOTIFY in one statement
-    (delivered on commit, dropped on rollback)."""
+def notify_after_commit(session: AsyncSession) -> None:
+    """On PostgreSQL, hand what a transaction just committed — its events and a job wake-up — to the
+    process's coalescing notifier (:class:`Notifier`). Call right after the commit, before its hooks."""
     pending: list[tuple[int, dict[str, Any]]] = session.info.get("realtime", [])
     jobs = bool(session.info.pop("notify_jobs", False))
-    if (not pending and not jobs) or session.get_bind().dialect.name != "postgresql":
+    if not pending and not jobs:
         return
+    bind = session.bind
+    if bind is None or bind.dialect.name != "postgresql":
+        return
+    engine = bind if isinstance(bind, AsyncEngine) else bind.engine
+    notifier(engine).add(list(pending), jobs)
+    if broker.fed_by_postgres:
+        session.info.pop("realtime", None)  # they come back through LISTEN, exactly once
+
+
+def _notify_statement(events: list[tuple[int, dict[str, Any]]], jobs: bool) -> tuple[str, dict[str, str]]:
+    """One ``SELECT pg_notify(…), …``: the job wake-up and the events in batches under the payload limit."""
     batches: list[list[dict[str, Any]]] = []
     batch: list[dict[str, Any]] = []
     size = 2
-    for shop_id, event in pending:
+    for shop_id, event in events:
         item = {"s": shop_id, **event}
         item_size = len(json.dumps(item, separators=(",", ":"))) + 1
         if batch and size + item_size > NOTIFY_LIMIT:
@@ -120,9 +133,70 @@ async def notify_before_commit(session: AsyncSession) -> None:
     for i, b in enumerate(batches):
         calls.append(f"pg_notify('{CHANNEL}', :p{i})")
         params[f"p{i}"] = json.dumps(b, separators=(",", ":"))
-    await session.execute(text("SELECT " + ", ".join(calls)), params)
-    if broker.fed_by_postgres:
-        session.info.pop("realtime", None)
+    return "SELECT " + ", ".join(calls), params
+
+
+NOTIFY_INTERVAL = 0.01  # seconds: at most ~100 NOTIFY statements a second per process, whatever the load
+
+
+class Notifier:
+    """The process's NOTIFYs (events for the live views, wake-ups for the job workers), sent after the
+    commits, coalesced: one statement for everything committed in the last ``NOTIFY_INTERVAL``.
+
+    A NOTIFY inside a transaction holds PostgreSQL's global notify lock from just before its commit until
+    the commit is done, WAL flush included: NOTIFYing in every transaction made all writing transactions
+    commit one after another (no group commit), and cost each a round trip. The price: what a process
+    commits and then dies before notifying is not announced — live views catch up from the database on
+    reconnect, job workers poll every second. Order is kept (one sender per process and engine)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.events: list[tuple[int, dict[str, Any]]] = []
+        self.jobs = False
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, events: list[tuple[int, dict[str, Any]]], jobs: bool) -> None:
+        self.events.extend(events)
+        self.jobs = self.jobs or jobs
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self._run(), name="storedesk-notify")
+
+    async def _run(self) -> None:
+        while self.events or self.jobs:
+            events, jobs = self.events, self.jobs
+            self.events, self.jobs = [], False
+            sql, params = _notify_statement(events, jobs)
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.execute(text(sql), params)
+            except Exception:
+                log.warning(
+                    "NOTIFY failed (%d events; live views and workers catch up)", len(events), exc_info=True
+                )
+            await asyncio.sleep(NOTIFY_INTERVAL)
+
+    async def drain(self) -> None:
+        """Wait until everything handed over has been sent (before the engine is disposed)."""
+        task = self.task
+        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
+            await task
+
+
+_notifiers: weakref.WeakKeyDictionary[Any, Notifier] = weakref.WeakKeyDictionary()
+
+
+def notifier(engine: AsyncEngine) -> Notifier:
+    found = _notifiers.get(engine.sync_engine)
+    if found is None:
+        found = _notifiers[engine.sync_engine] = Notifier(engine)
+    return found
+
+
+async def drain_notifications(engine: AsyncEngine) -> None:
+    found = _notifiers.get(engine.sync_engine)
+    if found is not None:
+        await found.drain()
 
 
 class PgListener:

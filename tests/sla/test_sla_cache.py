@@ -15,6 +15,7 @@ from storedesk.conversations.models import Conversation, Direction
 from storedesk.db.session import Database
 from storedesk.kit.actor import SYSTEM, Actor
 from storedesk.kit.time import utcnow
+from storedesk.realtime import drain_notifications
 from storedesk.shops.service import update_shop
 from storedesk.sla import service as sla
 from tests.conftest import ShopWorld
@@ -81,6 +82,7 @@ async def test_a_reply_reads_no_policy_shop_or_channel_rows(db: Database, shop_a
         await message(
             db, shop_a, cid, Direction.outbound, utcnow(), Actor("agent", shop_a.agent_ids["agent"])
         )
+        await drain_notifications(db.engine)
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
     expected = [
@@ -94,7 +96,7 @@ async def test_a_reply_reads_no_policy_shop_or_channel_rows(db: Database, shop_a
     ]
     if db.kind == "sqlite":  # BEGIN IMMEDIATE travels with the first statement
         assert statements == expected
-    else:  # one pg_notify for the events and the job
+    else:  # one pg_notify for the events and the job, after the commit (storedesk.realtime.Notifier)
         assert statements == [*expected, "SELECT"]
 
 

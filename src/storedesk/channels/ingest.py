@@ -15,11 +15,9 @@ module sees a vendor payload. Two ways in:
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import logging
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,7 +52,7 @@ from storedesk.jobs.registry import JobContext, job, registry, wakeup
 from storedesk.kit.actor import Actor
 from storedesk.kit.errors import NotFound, ValidationFailed
 from storedesk.kit.time import utcnow
-from storedesk.realtime import JOBS_CHANNEL
+from storedesk.realtime import JOBS_CHANNEL, notifier
 from storedesk.shops.service import get_shop
 
 log = logging.getLogger("storedesk.channels.ingest")
@@ -339,48 +337,10 @@ async def _accept_on(
     return True
 
 
-class _WorkerWake:
-    """Coalesced ``NOTIFY storedesk_jobs`` after webhook commits, at most one per ``WAKE_INTERVAL``.
-
-    A transaction that NOTIFYs holds PostgreSQL's global notify lock from just before its commit until
-    the commit is done, WAL flush included: NOTIFYing in every ack transaction made all acks commit one
-    after another (no group commit; measured as ``Lock: object`` waits on the bench). So the ack commits
-    without it and this sends one small NOTIFY for all jobs committed in the last few milliseconds. A
-    lost NOTIFY (the process dies between the commit and here) only costs latency: workers poll every
-    second, and a worker that just ran jobs claims again at once.
-    """
-
-    def __init__(self) -> None:
-        self.pending = False
-        self.task: asyncio.Task[None] | None = None
-
-    def request(self, db: Database) -> None:
-        self.pending = True
-        loop = asyncio.get_running_loop()
-        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
-            self.task = loop.create_task(self._run(db), name="storedesk-wake-workers")
-
-    async def _run(self, db: Database) -> None:
-        while self.pending:
-            self.pending = False
-            try:
-                async with db.engine.begin() as conn:
-                    await conn.exec_driver_sql(f"SELECT pg_notify('{JOBS_CHANNEL}', '')")
-            except Exception:
-                log.warning("could not wake the job workers (they poll anyway)", exc_info=True)
-            await asyncio.sleep(WAKE_INTERVAL)
-
-
-WAKE_INTERVAL = 0.01  # seconds: at most ~100 NOTIFYs a second per process, whatever the ack rate
-_wakes: weakref.WeakKeyDictionary[Database, _WorkerWake] = weakref.WeakKeyDictionary()
-
-
 def wake_workers(db: Database) -> None:
-    """Ask for a (coalesced) NOTIFY to the job workers after a commit that enqueued work."""
-    wake = _wakes.get(db)
-    if wake is None:
-        wake = _wakes[db] = _WorkerWake()
-    wake.request(db)
+    """Ask for a NOTIFY to the job workers after a commit that enqueued work: coalesced with the process's
+    other NOTIFYs (:class:`storedesk.realtime.Notifier`)."""
+    notifier(db.engine).add([], jobs=True)
 
 
 async def accept(

@@ -90,6 +90,9 @@ class Database:
         return "sqlite" if self.url.startswith("sqlite") else "postgresql"
 
     async def dispose(self) -> None:
+        from storedesk.realtime import drain_notifications
+
+        await drain_notifications(self.engine)
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -114,10 +117,10 @@ def after_commit(session: AsyncSession, fn: PostCommit) -> None:
 
 
 async def commit(session: AsyncSession) -> None:
-    from storedesk.realtime import notify_before_commit
+    from storedesk.realtime import notify_after_commit
 
-    await notify_before_commit(session)
     await session.commit()
+    notify_after_commit(session)
     session.info.pop("notify_jobs", None)
     hooks: list[PostCommit] = session.info.pop("post_commit", [])
     for hook in hooks:

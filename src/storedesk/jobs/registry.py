@@ -158,7 +158,7 @@ def _row(
 
 
 def _announce(session: AsyncSession) -> None:
-    # on PostgreSQL, LISTENing workers are woken by a NOTIFY sent with the commit (storedesk.realtime)
+    # on PostgreSQL, LISTENing workers are woken by a NOTIFY after the commit (storedesk.realtime.Notifier)
     session.info["notify_jobs"] = True
     after_commit(session, _wake)
 
