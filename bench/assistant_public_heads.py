@@ -293,6 +293,13 @@ def clinc(allow: bool) -> None:
     def select(p: Arr, classes: Arr) -> float:
         return acc(p, classes, va_y[va_in])
 
+    def val_figures(pred: Arr, conf: Arr, thr: float) -> dict[str, float]:
+        lab = np.where(conf >= thr, pred, "oos")
+        return {
+            "val_in_scope_acc": round(float((lab[va_in] == va_y[va_in]).mean()), 4),
+            "val_oos_recall": round(float((lab[~va_in] == "oos").mean()), 4),
+        }
+
     def report(head: str, pv: Arr, pt: Arr, params: dict[str, object]) -> None:
         classes = np.array(sorted(set(tr_y)))
         thr = clinc_threshold(pv, classes, va_y)
@@ -303,6 +310,7 @@ def clinc(allow: bool) -> None:
                 {
                     "set": "CLINC150",
                     "head": head,
+                    **val_figures(classes[pv.argmax(1)], pv.max(1), thr),
                     "in_scope_acc": round(float((lab[te_in] == te_y[te_in]).mean()), 4),
                     "oos_recall": round(float((lab[~te_in] == "oos").mean()), 4),
                     "in_scope_acc_no_threshold": round(float((pred[te_in] == te_y[te_in]).mean()), 4),
@@ -324,7 +332,14 @@ def clinc(allow: bool) -> None:
         pb_va, pb_te = geometric_blend(p1_va, pn_va, w), geometric_blend(p1_te, pn_te, w)
         # 1. class from the blend, out-of-scope decision on the averaged MLP's own confidence
         thr = oos_threshold(classes[pb_va.argmax(1)], pn_va.max(1), va_y)
-        print_clinc(f"mlp{MLP_SEEDS}+ngram oos-conf=mlp", classes[pb_te.argmax(1)], pn_te.max(1), thr, w)
+        print_clinc(
+            f"mlp{MLP_SEEDS}+ngram oos-conf=mlp",
+            (classes[pb_va.argmax(1)], pn_va.max(1)),
+            classes[pb_te.argmax(1)],
+            pn_te.max(1),
+            thr,
+            w,
+        )
         # 2. threshold chosen on val + oos_val + oos_train (200 out-of-scope rows instead of 100)
         m: EnsembleClassifier = r["ngram_model"]  # type: ignore[assignment]
         mean = e_tr.mean(axis=0)
@@ -336,7 +351,14 @@ def clinc(allow: bool) -> None:
         pb_cal = np.vstack([pb_va, pb_o])
         gold_cal = np.concatenate([va_y, np.array(["oos"] * len(oos_tr))])
         thr = oos_threshold(classes[pb_cal.argmax(1)], pb_cal.max(1), gold_cal)
-        print_clinc(f"mlp{MLP_SEEDS}+ngram oos-thr+oostrain", classes[pb_te.argmax(1)], pb_te.max(1), thr, w)
+        print_clinc(
+            f"mlp{MLP_SEEDS}+ngram oos-thr+oostrain",
+            (classes[pb_va.argmax(1)], pb_va.max(1)),
+            classes[pb_te.argmax(1)],
+            pb_te.max(1),
+            thr,
+            w,
+        )
         # 3. oos_train as a 151st class for both heads
         x_t = tr_t + [t for t, _ in oos_tr]
         x_y = np.concatenate([tr_y, np.array(["oos"] * len(oos_tr))])
@@ -351,15 +373,23 @@ def clinc(allow: bool) -> None:
         wo = blend_weight(q1_va[va_in], qn_va[va_in], cls_o, select)
         qb_va, qb_te = geometric_blend(q1_va, qn_va, wo), geometric_blend(q1_te, qn_te, wo)
         thr = oos_threshold(cls_o[qb_va.argmax(1)], qb_va.max(1), va_y)
-        print_clinc(f"mlp{MLP_SEEDS}+ngram oos-class", cls_o[qb_te.argmax(1)], qb_te.max(1), thr, wo)
+        print_clinc(
+            f"mlp{MLP_SEEDS}+ngram oos-class",
+            (cls_o[qb_va.argmax(1)], qb_va.max(1)),
+            cls_o[qb_te.argmax(1)],
+            qb_te.max(1),
+            thr,
+            wo,
+        )
 
-    def print_clinc(head: str, pred: Arr, conf: Arr, thr: float, w: float) -> None:
+    def print_clinc(head: str, val: tuple[Arr, Arr], pred: Arr, conf: Arr, thr: float, w: float) -> None:
         lab = np.where(conf >= thr, pred, "oos")
         print(
             json.dumps(
                 {
                     "set": "CLINC150",
                     "head": head,
+                    **val_figures(val[0], val[1], thr),
                     "in_scope_acc": round(float((lab[te_in] == te_y[te_in]).mean()), 4),
                     "oos_recall": round(float((lab[~te_in] == "oos").mean()), 4),
                     "in_scope_acc_no_threshold": round(float((pred[te_in] == te_y[te_in]).mean()), 4),
