@@ -303,19 +303,25 @@ def clinc(allow: bool) -> None:
     def report(head: str, pv: Arr, pt: Arr, params: dict[str, object]) -> None:
         classes = np.array(sorted(set(tr_y)))
         thr = clinc_threshold(pv, classes, va_y)
-        pred, conf = classes[pt.argmax(1)], pt.max(1)
+        val = (classes[pv.argmax(1)], pv.max(1))
+        print_clinc(head, val, classes[pt.argmax(1)], pt.max(1), thr, params)
+
+    def print_clinc(
+        head: str, val: tuple[Arr, Arr], pred: Arr, conf: Arr, thr: float, params: dict[str, object]
+    ) -> None:
+        """One result row: val and test figures with out-of-scope threshold ``thr``."""
         lab = np.where(conf >= thr, pred, "oos")
         print(
             json.dumps(
                 {
                     "set": "CLINC150",
                     "head": head,
-                    **val_figures(classes[pv.argmax(1)], pv.max(1), thr),
+                    **val_figures(val[0], val[1], thr),
                     "in_scope_acc": round(float((lab[te_in] == te_y[te_in]).mean()), 4),
                     "oos_recall": round(float((lab[~te_in] == "oos").mean()), 4),
                     "in_scope_acc_no_threshold": round(float((pred[te_in] == te_y[te_in]).mean()), 4),
                     "threshold": round(thr, 2),
-                    **{k: v for k, v in params.items()},
+                    **params,
                 }
             ),
             flush=True,
@@ -338,7 +344,7 @@ def clinc(allow: bool) -> None:
             classes[pb_te.argmax(1)],
             pn_te.max(1),
             thr,
-            w,
+            {"w_ngram": w},
         )
         # 2. threshold chosen on val + oos_val + oos_train (200 out-of-scope rows instead of 100)
         m: EnsembleClassifier = r["ngram_model"]  # type: ignore[assignment]
@@ -357,7 +363,7 @@ def clinc(allow: bool) -> None:
             classes[pb_te.argmax(1)],
             pb_te.max(1),
             thr,
-            w,
+            {"w_ngram": w},
         )
         # 3. oos_train as a 151st class for both heads
         x_t = tr_t + [t for t, _ in oos_tr]
@@ -379,25 +385,7 @@ def clinc(allow: bool) -> None:
             cls_o[qb_te.argmax(1)],
             qb_te.max(1),
             thr,
-            wo,
-        )
-
-    def print_clinc(head: str, val: tuple[Arr, Arr], pred: Arr, conf: Arr, thr: float, w: float) -> None:
-        lab = np.where(conf >= thr, pred, "oos")
-        print(
-            json.dumps(
-                {
-                    "set": "CLINC150",
-                    "head": head,
-                    **val_figures(val[0], val[1], thr),
-                    "in_scope_acc": round(float((lab[te_in] == te_y[te_in]).mean()), 4),
-                    "oos_recall": round(float((lab[~te_in] == "oos").mean()), 4),
-                    "in_scope_acc_no_threshold": round(float((pred[te_in] == te_y[te_in]).mean()), 4),
-                    "threshold": round(thr, 2),
-                    "w_ngram": w,
-                }
-            ),
-            flush=True,
+            {"w_ngram": wo},
         )
 
     run_heads("clinc", tr_t, tr_y, e_tr, va_t, va_y, e_va, te_t, e_te, select, report, va_in, oos_choices)
