@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.db.session import Database, after_commit
@@ -180,6 +181,38 @@ async def enqueue_now(
     same transaction, same wake-ups."""
     await session.execute(_INSERT, _row(name, payload, shop_id, run_at, dedupe_key, max_attempts))
     _announce(session)
+
+
+async def enqueue_unless_pending(
+    session: AsyncSession,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    shop_id: int | None,
+    dedupe_key: str,
+    run_at: datetime | None = None,
+) -> bool:
+    """:func:`enqueue` unless a job holding ``dedupe_key`` exists (``INSERT … ON CONFLICT DO NOTHING``, so
+    two transactions racing for the key never fail each other). A handler that coalesces work under one key
+    calls :func:`release_key` when it starts, so work arriving after that queues a new job. Returns whether
+    a job was added."""
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Job).values(
+        **_row(name, payload, shop_id, run_at, dedupe_key, None)
+    )
+    added = (
+        await session.execute(stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Job.id))
+    ).first() is not None
+    if added:
+        _announce(session)
+    return added
+
+
+async def release_key(db: Database, job_id: int) -> None:
+    """Give up a job's dedupe key (committed before this returns): from now on an
+    :func:`enqueue_unless_pending` for the same key adds a new job instead of relying on this one."""
+    async with db.transaction() as session:
+        await session.execute(update(Job).where(Job.id == job_id).values(dedupe_key=None))
 
 
 def _wake() -> None:
