@@ -54,7 +54,7 @@ from storedesk.conversations.repository import ConversationRepository, MessageRe
 from storedesk.customers.repository import CustomerRepository
 from storedesk.db.session import Database
 from storedesk.events.service import record
-from storedesk.jobs.registry import enqueue, enqueue_unless_pending
+from storedesk.jobs.registry import enqueue, enqueue_unless_pending, release_key
 from storedesk.kit.actor import Actor
 from storedesk.kit.errors import StoredeskError, ValidationFailed
 from storedesk.kit.time import utcnow
@@ -1419,12 +1419,19 @@ async def handle_message(db: Database, *, shop_id: int, message_id: int) -> Assi
     return await _write(db, ctx, u, plan)
 
 
-async def suggest_latest(db: Database, *, shop_id: int, conversation_id: int) -> AssistantTurn | None:
+async def suggest_latest(
+    db: Database, *, shop_id: int, conversation_id: int, job_id: int | None = None
+) -> AssistantTurn | None:
     """The ``assistant.suggest`` job: the turn (suggest only) for the newest customer message of the
     conversation, the messages before it in the same burst having been coalesced into it. Nothing when
     the shop's assistant no longer only suggests (an answering assistant has a job per message), or the
-    newest message already has its turn (an agent's panel ran it)."""
+    newest message already has its turn (an agent's panel ran it).
+
+    ``job_id``: the running job, whose dedupe key is given up first — a message committed before is read
+    here as (or before) the newest, one committed after queues the next job."""
     async with db.transaction() as session:
+        if job_id is not None:
+            await release_key(session, job_id)
         shop = await get_shop(session, shop_id)
         if policy_mod.parse(shop.policies, shop.languages).mode != "suggest":
             return None

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from storedesk.assistant import service
-from storedesk.jobs.registry import JobContext, PermanentJobError, job, release_key
+from storedesk.jobs.registry import JobContext, PermanentJobError, job
 
 
 @job(service.JOB, max_attempts=4, backoff_seconds=2.0, backoff_cap_seconds=60.0)
@@ -25,9 +25,6 @@ async def handle(ctx: JobContext) -> None:
 async def suggest(ctx: JobContext) -> None:
     if ctx.shop_id is None:
         raise PermanentJobError("assistant.suggest needs a shop")
-    # first give up the key: a message committed from now on queues its own job; one committed before is
-    # read below as (or before) the newest
-    await release_key(ctx.db, ctx.job_id)
     await service.suggest_latest(
-        ctx.db, shop_id=ctx.shop_id, conversation_id=int(ctx.payload["conversation_id"])
+        ctx.db, shop_id=ctx.shop_id, conversation_id=int(ctx.payload["conversation_id"]), job_id=ctx.job_id
     )
