@@ -281,7 +281,7 @@ async def add_whatsapp_shop(session: Any, slug: str, phone_number_id: str) -> in
     return int(shop.id)
 
 
-def setup_database(admin_url: str, name: str, existing: int) -> str:
+def setup_database(admin_url: str, name: str, existing: int, suggestions: str = "default") -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -296,7 +296,13 @@ def setup_database(admin_url: str, name: str, existing: int) -> str:
 
         db = Database(url.replace("postgresql://", "postgresql+psycopg://"))
         async with db.transaction() as session:
-            await add_whatsapp_shop(session, "bench", PHONE_NUMBER_ID)
+            shop_id = await add_whatsapp_shop(session, "bench", PHONE_NUMBER_ID)
+            if suggestions == "off":
+                from storedesk.shops.models import Shop
+
+                shop = await session.get(Shop, shop_id)
+                assert shop is not None
+                shop.policies = {**shop.policies, "assistant": {"suggestions": False}}
         await db.dispose()
 
     asyncio.run(seed())
@@ -380,7 +386,7 @@ def requeue_jobs_of(url: str, pid: int) -> int:
         return len(cur.fetchall())
 
 
-def verify(url: str, acked: list[int], first: int, last: int) -> dict[str, int]:
+def verify(url: str, acked: list[int], first: int, last: int) -> dict[str, Any]:
     """Every acknowledged message of the burst is stored exactly once: counted per provider id."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
@@ -391,6 +397,9 @@ def verify(url: str, acked: list[int], first: int, last: int) -> dict[str, int]:
         events = conn.execute(
             "SELECT dedupe_key, status FROM inbound_events WHERE dedupe_key BETWEEN %s AND %s",
             (f"1:wamid.BENCH{first:09d}", f"1:wamid.BENCH{last:09d}"),
+        ).fetchall()
+        jobs = conn.execute(
+            "SELECT name, status, count(*) FROM jobs GROUP BY name, status ORDER BY name, status"
         ).fetchall()
     stored = {str(pid): int(n) for pid, n in rows}
     status = {str(key).split(":", 1)[1]: str(st) for key, st in events}
@@ -407,6 +416,8 @@ def verify(url: str, acked: list[int], first: int, last: int) -> dict[str, int]:
         "missing": sum(1 for i in ids if i not in stored),
         "duplicates": sum(n - 1 for n in stored.values()),
         "stored_but_not_acknowledged": len(set(stored) - set(ids)),
+        # every job of the database by name and status (all done: none lost, none dead)
+        "jobs": {f"{name}:{st}": int(c) for name, st, c in jobs},
     }
 
 
@@ -436,10 +447,21 @@ def main() -> int:
         "--existing-customers", type=int, default=20_000, help="customers the shop already has"
     )
     parser.add_argument("--max-minutes", type=float, default=20.0)
+    parser.add_argument(
+        "--phases",
+        default="sustained,paced,burst",
+        help="which phases to run, comma-separated (e.g. burst: only the burst with the worker kill)",
+    )
+    parser.add_argument(
+        "--suggestions",
+        choices=["default", "off"],
+        default="default",
+        help="the bench shop's assistant: default (suggest only, as a new shop) or off",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "webhook_ingest.json")
     args = parser.parse_args()
     hard_deadline = time.monotonic() + args.max_minutes * 60
-    url = setup_database(args.pg, args.database, args.existing_customers)
+    url = setup_database(args.pg, args.database, args.existing_customers, args.suggestions)
     port = free_port()
     api, workers, env = start_processes(url, port, args.workers, args.worker_concurrency, args.worker_nice)
     report: dict[str, object] = {
@@ -448,92 +470,108 @@ def main() -> int:
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }
     try:
-        # 1. sustained, closed loop
+        phases = set(args.phases.split(","))
         n = 0
-        stats = Stats()
-        api_cpu0, worker_cpu0 = cpu_seconds([api]), cpu_seconds(workers)
-        t0 = time.monotonic()
-        asyncio.run(
-            closed_loop(
-                port, range(n, 10_000_000), args.senders, args.concurrency, stats, deadline=t0 + args.seconds
+        # 1. sustained, closed loop
+        if "sustained" in phases:
+            stats = Stats()
+            api_cpu0, worker_cpu0 = cpu_seconds([api]), cpu_seconds(workers)
+            t0 = time.monotonic()
+            asyncio.run(
+                closed_loop(
+                    port,
+                    range(n, 10_000_000),
+                    args.senders,
+                    args.concurrency,
+                    stats,
+                    deadline=t0 + args.seconds,
+                )
             )
-        )
-        elapsed = time.monotonic() - t0
-        api_cpu, worker_cpu_acks = cpu_seconds([api]) - api_cpu0, cpu_seconds(workers) - worker_cpu0
-        load_during = os.getloadavg()
-        n = stats.sent
-        during = counts(url)["processed"]
-        report["sustained"] = stats.summary(elapsed) | {
-            "api_cpu_ms_per_ack": round(api_cpu * 1000 / max(1, len(stats.latencies)), 2),
-            "api_cpu_cores_busy": round(api_cpu / elapsed, 2),
-            "load_average_after_acks": load_during,
-        }
-        drain_s, c = wait_ingested(url, n, max(1.0, hard_deadline - time.monotonic()))
-        worker_cpu = cpu_seconds(workers) - worker_cpu0
-        report["sustained"] |= {
-            "ingested": c["processed"],
-            "ingest_msgs_per_s_while_acking": round(during / elapsed, 1),
-            "ingest_msgs_per_s_draining": round((c["processed"] - during) / max(drain_s, 0.001), 1),
-            "worker_cpu_ms_per_msg": round(worker_cpu * 1000 / max(1, c["processed"]), 1),
-            "worker_cpu_share_while_acking": round(worker_cpu_acks / max(worker_cpu, 0.001), 2),
-            "ingest_done_s_after_last_ack": round(drain_s, 1),
-            "end_to_end_msgs_per_s": round(c["processed"] / (elapsed + drain_s), 1),
-        }
-        print("sustained", json.dumps(report["sustained"]), flush=True)
+            elapsed = time.monotonic() - t0
+            api_cpu, worker_cpu_acks = cpu_seconds([api]) - api_cpu0, cpu_seconds(workers) - worker_cpu0
+            load_during = os.getloadavg()
+            n = stats.sent
+            during = counts(url)["processed"]
+            report["sustained"] = stats.summary(elapsed) | {
+                "api_cpu_ms_per_ack": round(api_cpu * 1000 / max(1, len(stats.latencies)), 2),
+                "api_cpu_cores_busy": round(api_cpu / elapsed, 2),
+                "load_average_after_acks": load_during,
+            }
+            drain_s, c = wait_ingested(url, n, max(1.0, hard_deadline - time.monotonic()))
+            worker_cpu = cpu_seconds(workers) - worker_cpu0
+            report["sustained"] |= {
+                "ingested": c["processed"],
+                "ingest_msgs_per_s_while_acking": round(during / elapsed, 1),
+                "ingest_msgs_per_s_draining": round((c["processed"] - during) / max(drain_s, 0.001), 1),
+                "worker_cpu_ms_per_msg": round(worker_cpu * 1000 / max(1, c["processed"]), 1),
+                "worker_cpu_share_while_acking": round(worker_cpu_acks / max(worker_cpu, 0.001), 2),
+                "ingest_done_s_after_last_ack": round(drain_s, 1),
+                "end_to_end_msgs_per_s": round(c["processed"] / (elapsed + drain_s), 1),
+            }
+            print("sustained", json.dumps(report["sustained"]), flush=True)
 
         # 2. paced, open loop
-        stats = Stats()
-        count = int(args.rate * args.paced_seconds)
-        t0 = time.monotonic()
-        asyncio.run(
-            paced(port, range(n, n + count), args.senders, args.rate, stats, connections=args.concurrency * 2)
-        )
-        report["paced"] = {"target_per_s": args.rate} | stats.summary(time.monotonic() - t0)
-        n += count
-        drain_s, c = wait_ingested(url, n, max(1.0, hard_deadline - time.monotonic()))
-        print("paced", json.dumps(report["paced"]), flush=True)
+        if "paced" in phases:
+            stats = Stats()
+            count = int(args.rate * args.paced_seconds)
+            t0 = time.monotonic()
+            asyncio.run(
+                paced(
+                    port,
+                    range(n, n + count),
+                    args.senders,
+                    args.rate,
+                    stats,
+                    connections=args.concurrency * 2,
+                )
+            )
+            report["paced"] = {"target_per_s": args.rate} | stats.summary(time.monotonic() - t0)
+            n += count
+            drain_s, c = wait_ingested(url, n, max(1.0, hard_deadline - time.monotonic()))
+            print("paced", json.dumps(report["paced"]), flush=True)
 
         # 3. burst with a worker killed halfway
-        first = n
-        stats = Stats()
-        killed: dict[str, int] = {}
+        if "burst" in phases:
+            first = n
+            stats = Stats()
+            killed: dict[str, int] = {}
 
-        def progress() -> None:
-            if not killed and len(stats.latencies) >= args.burst // 2:
-                victim = workers[0]
-                victim.send_signal(signal.SIGKILL)
-                killed["pid"] = victim.pid
-                workers[0] = start_worker(env, args.worker_concurrency, args.worker_nice)
+            def progress() -> None:
+                if not killed and len(stats.latencies) >= args.burst // 2:
+                    victim = workers[0]
+                    victim.send_signal(signal.SIGKILL)
+                    killed["pid"] = victim.pid
+                    workers[0] = start_worker(env, args.worker_concurrency, args.worker_nice)
 
-        t0 = time.monotonic()
-        asyncio.run(
-            closed_loop(
-                port,
-                range(first, first + args.burst),
-                args.senders,
-                args.concurrency * 2,
-                stats,
-                on_progress=progress,
-                deadline=hard_deadline,
+            t0 = time.monotonic()
+            asyncio.run(
+                closed_loop(
+                    port,
+                    range(first, first + args.burst),
+                    args.senders,
+                    args.concurrency * 2,
+                    stats,
+                    on_progress=progress,
+                    deadline=hard_deadline,
+                )
             )
-        )
-        elapsed = time.monotonic() - t0
-        n = first + stats.sent
-        workers[0].poll()
-        requeued = requeue_jobs_of(url, killed.get("pid", -1))
-        drain_s, c = wait_ingested(url, n, max(1.0, hard_deadline - time.monotonic()))
-        report["burst"] = (
-            stats.summary(elapsed)
-            | {
-                "killed_worker_pid": killed.get("pid"),
-                "jobs_requeued_from_killed_worker": requeued,
-                "ingest_done_s_after_last_ack": round(drain_s, 1),
-                "end_to_end_msgs_per_s": round(stats.sent / (elapsed + drain_s), 1),
-                "dead_jobs": c["dead_jobs"],
-            }
-            | {"check": verify(url, stats.acked, first, first + args.burst - 1)}
-        )
-        print("burst", json.dumps(report["burst"]), flush=True)
+            elapsed = time.monotonic() - t0
+            n = first + stats.sent
+            workers[0].poll()
+            requeued = requeue_jobs_of(url, killed.get("pid", -1))
+            drain_s, c = wait_ingested(url, n, max(1.0, hard_deadline - time.monotonic()))
+            report["burst"] = (
+                stats.summary(elapsed)
+                | {
+                    "killed_worker_pid": killed.get("pid"),
+                    "jobs_requeued_from_killed_worker": requeued,
+                    "ingest_done_s_after_last_ack": round(drain_s, 1),
+                    "end_to_end_msgs_per_s": round(stats.sent / (elapsed + drain_s), 1),
+                    "dead_jobs": c["dead_jobs"],
+                }
+                | {"check": verify(url, stats.acked, first, first + args.burst - 1)}
+            )
+            print("burst", json.dumps(report["burst"]), flush=True)
         report["totals"] = counts(url)
     finally:
         stop_processes([api, *workers])

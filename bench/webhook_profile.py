@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -75,6 +75,8 @@ async def run(url: str, args: argparse.Namespace, tmp: Path) -> None:
         shop = await create_shop(
             s, slug="bench", name="Bench", languages=["en"], default_language="en", country="DE"
         )
+        if args.suggestions == "off":
+            shop.policies = {**shop.policies, "assistant": {"suggestions": False}}
         await create_channel(
             s,
             shop_id=shop.id,
@@ -173,6 +175,45 @@ async def run(url: str, args: argparse.Namespace, tmp: Path) -> None:
     if args.show_sql:
         for s in sample:
             print("  ", " ".join(s.split())[:220])
+    ingest_cpu = sum(cpus)
+
+    # what the ingested messages queued (the assistant's triage/suggestion jobs), until the queue is empty;
+    # delayed jobs (a debounce) are made due now
+    from sqlalchemy import update
+
+    async with db.transaction() as s:
+        await s.execute(update(Job).where(Job.status == JobStatus.queued).values(run_at=Job.created_at))
+    from storedesk.assistant import service as assistant
+
+    assistant.warm(["en"])  # as `storedesk worker` does at start
+    follow: Counter[str] = Counter()
+    walls, cpus, counts, sample = [], [], [], []
+    if args.phase == "followup":
+        start_profile()
+    while True:
+        statements.clear()
+        w0, c0 = time.perf_counter(), time.process_time()
+        ran = await runner.run_once()
+        w1, c1 = time.perf_counter(), time.process_time()
+        if not ran:
+            break
+        walls.append((w1 - w0) * 1000)
+        cpus.append((c1 - c0) * 1000)
+        counts.append(len(statements))
+        sample = list(statements)
+    if args.phase == "followup":
+        stop_profile()
+    async with db.transaction() as s:
+        for name, n in (await s.execute(select(Job.name, func.count()).group_by(Job.name))).all():
+            follow[name] = n
+    _summary("follow-up jobs (assistant.handle …)", walls, cpus, counts, sample)
+    measured = args.requests
+    print(f"  jobs by name: {dict(follow)}")
+    print(
+        f"worker CPU per ingested message (ingest + follow-up jobs): "
+        f"{(ingest_cpu + sum(cpus) * measured / total) / measured:.2f} ms "
+        f"(ingest {ingest_cpu / measured:.2f}, follow-up {sum(cpus) / total:.2f})"
+    )
     await db.dispose()
     print(f"load average: {os.getloadavg()}")
 
@@ -183,7 +224,15 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--senders", type=int, default=100, help="distinct customers (round robin)")
-    ap.add_argument("--phase", choices=["ack", "ingest"], default="ack", help="what --cprofile profiles")
+    ap.add_argument(
+        "--phase", choices=["ack", "ingest", "followup"], default="ack", help="what --cprofile profiles"
+    )
+    ap.add_argument(
+        "--suggestions",
+        choices=["default", "off"],
+        default="default",
+        help="the bench shop's assistant policy: default (suggest only, as a new shop) or off",
+    )
     ap.add_argument("--show-sql", action="store_true")
     ap.add_argument(
         "--cprofile",

@@ -1,6 +1,13 @@
 """The assistant's acting layer: one turn per inbound customer message.
 
-``handle_message`` is the job side (``assistant.handle``):
+When the shop's assistant answers by itself (``enabled``), every customer message gets its own
+``assistant.handle`` job. When it only suggests replies (the default), the messages of one conversation are
+coalesced: at most one ``assistant.suggest`` job per conversation waits in the queue, and it runs the turn
+for the conversation's newest customer message (:func:`suggest_latest`); a burst of five messages costs one
+triage, whose suggestion answers the latest text. When an agent opens the suggestion panel before that job
+ran, :func:`suggestion` runs the same turn right away and stores it (docs/adr/0009).
+
+``handle_message`` is the turn itself:
 
 1. **load** (short transaction): the message, conversation, shop policy, customer identities, the
    question the assistant is waiting on (if any), the catalogue; claim the turn (unique per message);
@@ -47,7 +54,7 @@ from storedesk.conversations.repository import ConversationRepository, MessageRe
 from storedesk.customers.repository import CustomerRepository
 from storedesk.db.session import Database
 from storedesk.events.service import record
-from storedesk.jobs.registry import enqueue
+from storedesk.jobs.registry import enqueue, enqueue_unless_pending, release_key
 from storedesk.kit.actor import Actor
 from storedesk.kit.errors import StoredeskError, ValidationFailed
 from storedesk.kit.time import utcnow
@@ -60,6 +67,7 @@ from storedesk.tracking.service import lateness, order_status, tracking_link
 log = logging.getLogger("storedesk.assistant")
 
 JOB = "assistant.handle"
+SUGGEST_JOB = "assistant.suggest"
 ASSISTANT = Actor("assistant", None)
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 EXPECTED_WAIT_MINUTES = 120
@@ -132,13 +140,24 @@ def links() -> Links:
 async def on_inbound(
     session: AsyncSession, *, shop: Shop, conversation_id: int, message_id: int, meta: dict[str, Any]
 ) -> bool:
-    """Queue ``assistant.handle`` for a new customer message when the shop's assistant should look at
-    it. Returns whether a job was queued."""
+    """Queue the assistant's look at a new customer message when the shop's assistant should look at it:
+    ``assistant.handle`` for this message when it answers by itself, else (suggest only) the
+    conversation's ``assistant.suggest`` unless one is already waiting. Returns whether a job will look
+    at the message (a new one, or the waiting one)."""
     if meta.get("auto_reply") or meta.get("bounce"):
         return False
     policy = policy_mod.parse(shop.policies, shop.languages)
     if policy.mode == "off":
         return False
+    if policy.mode == "suggest":
+        await enqueue_unless_pending(
+            session,
+            SUGGEST_JOB,
+            {"conversation_id": conversation_id},
+            shop_id=shop.id,
+            dedupe_key=f"{SUGGEST_JOB}:{conversation_id}",
+        )
+        return True
     if policy.mode == "auto" and await _agent_took_over(session, shop.id, conversation_id):
         return False
     await enqueue(session, JOB, {"message_id": message_id}, shop_id=shop.id, dedupe_key=f"{JOB}:{message_id}")
@@ -1400,6 +1419,28 @@ async def handle_message(db: Database, *, shop_id: int, message_id: int) -> Assi
     return await _write(db, ctx, u, plan)
 
 
+async def suggest_latest(
+    db: Database, *, shop_id: int, conversation_id: int, job_id: int | None = None
+) -> AssistantTurn | None:
+    """The ``assistant.suggest`` job: the turn (suggest only) for the newest customer message of the
+    conversation, the messages before it in the same burst having been coalesced into it. Nothing when
+    the shop's assistant no longer only suggests (an answering assistant has a job per message), or the
+    newest message already has its turn (an agent's panel ran it).
+
+    ``job_id``: the running job, whose dedupe key is given up first — a message committed before is read
+    here as (or before) the newest, one committed after queues the next job."""
+    async with db.transaction() as session:
+        if job_id is not None:
+            await release_key(session, job_id)
+        shop = await get_shop(session, shop_id)
+        if policy_mod.parse(shop.policies, shop.languages).mode != "suggest":
+            return None
+        latest = await FactsRepository(session, shop_id).last_inbound(conversation_id)
+    if latest is None:
+        return None
+    return await handle_message(db, shop_id=shop_id, message_id=latest.id)
+
+
 async def polish(ctx: Inbound, u: Understood, plan: Plan) -> Plan:
     """The optional language model's part (no transaction): rephrase the answer to the customer, write the
     hand-over summary. Our text stays whenever the endpoint fails or its text changes a fact; every use is
@@ -1478,7 +1519,12 @@ class Suggestion:
 
 async def suggestion(db: Database, *, shop_id: int, conversation_id: int) -> Suggestion:
     """The reply the assistant suggests for a conversation: the stored suggestion of its latest turn, or
-    (an open conversation with none) the engine run now in suggest mode on the last customer message."""
+    (an open conversation with none) the engine run now in suggest mode on the last customer message.
+
+    Suggest-only shops: when the newest customer message has no turn yet (its coalesced
+    ``assistant.suggest`` job is still queued), its turn is run now and stored — computed once per
+    customer message, whoever comes first; the queued job then finds it done."""
+    await _catch_up(db, shop_id, conversation_id)
     async with db.transaction() as session:
         conversation = await ConversationRepository(session, shop_id).get_or_404(conversation_id)
         turns = await TurnRepository(session, shop_id).for_conversation(conversation_id, limit=1)
@@ -1503,6 +1549,20 @@ async def suggestion(db: Database, *, shop_id: int, conversation_id: int) -> Sug
         plan = await Planner(session, ctx, u).plan()
     text = plan.reply if plan.outcome != "action" else None
     return Suggestion(conversation_id, None, text, u.language, u.intent, u.confidence, "engine")
+
+
+async def _catch_up(db: Database, shop_id: int, conversation_id: int) -> None:
+    async with db.transaction() as session:
+        conversation = await ConversationRepository(session, shop_id).get_or_404(conversation_id)
+        if conversation.status == ConversationStatus.closed:
+            return
+        shop = await get_shop(session, shop_id)
+        if policy_mod.parse(shop.policies, shop.languages).mode != "suggest":
+            return
+        inbound = await FactsRepository(session, shop_id).last_inbound(conversation_id)
+        if inbound is None or await TurnRepository(session, shop_id).for_message(inbound.id) is not None:
+            return
+    await handle_message(db, shop_id=shop_id, message_id=inbound.id)
 
 
 async def _context_for_suggestion(

@@ -1,10 +1,15 @@
-"""What a file really is, from its bytes: the one sniffer for customer files (widget uploads, fetched media).
+"""What a file really is, from its bytes: the one sniffer and type policy for files that enter storedesk
+(widget uploads, fetched media, the agent composer's attachments).
 
 Only types we can tell from the content are recognised. Office documents are ZIP containers, so a ZIP is
 recognised as one only when its structure says so — an Office Open XML word processing document or
 spreadsheet (``.docx``, ``.xlsx``) or an OpenDocument text or spreadsheet (``.odt``, ``.ods``) — and
 never when it carries macros (``vbaProject.bin``, a ``macroEnabled`` content type, OpenDocument
 ``Basic/`` or ``Scripts/``). Anything else (executables, archives, unknown bytes) is ``None``: refused.
+
+:func:`attachment_type` is the policy of the agent composer on top of it: what the bytes are, whatever
+the browser announced, plus plain text and CSV (which have no signature), believed only when the bytes are
+UTF-8 text without NUL bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ EXTENSIONS = {PNG: "png", JPEG: "jpg", GIF: "gif", WEBP: "webp", PDF: "pdf", DOC
     ODT: "odt",
     ODS: "ods",
 }
+
+PLAIN, CSV = "text/plain", "text/csv"
+TEXT = frozenset({PLAIN, CSV})
+# what an agent may attach in the composer: everything the sniffer recognises, and text
+ATTACHMENT_TYPES = SNIFFABLE | TEXT
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", PNG),
@@ -78,3 +88,27 @@ def _office(data: bytes) -> str | None:
     if "xl/workbook.xml" in names and b"spreadsheetml.sheet.main+xml" in types:
         return XLSX
     return None
+
+
+def attachment_type(data: bytes, declared: str | None) -> str | None:
+    """The type an attached file is stored as, or None when it is refused: the sniffed type when the bytes
+    are one of :data:`SNIFFABLE` (a ``.docx`` sent as ``application/octet-stream`` is a DOCX), else the
+    announced text type when the bytes really are text. A renamed executable, a macro-enabled document or
+    an archive is refused whatever its name or announced type."""
+    sniffed = sniff(data)
+    if sniffed is not None:
+        return sniffed
+    content_type = (declared or "").split(";")[0].strip().lower()
+    if content_type in TEXT and _is_text(data):
+        return content_type
+    return None
+
+
+def _is_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

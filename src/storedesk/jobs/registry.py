@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, false, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.db.session import Database, after_commit
@@ -180,6 +181,44 @@ async def enqueue_now(
     same transaction, same wake-ups."""
     await session.execute(_INSERT, _row(name, payload, shop_id, run_at, dedupe_key, max_attempts))
     _announce(session)
+
+
+async def enqueue_unless_pending(
+    session: AsyncSession,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    shop_id: int | None,
+    dedupe_key: str,
+    run_at: datetime | None = None,
+) -> bool:
+    """:func:`enqueue` unless a job holding ``dedupe_key`` exists; then that job covers the caller's work.
+    Returns whether a job was added.
+
+    A handler that coalesces work under one key gives the key up with :func:`release_key` when it starts
+    and then reads the work to do. No work falls between the two: on PostgreSQL a conflicting insert locks
+    the holder's row until the caller commits (``ON CONFLICT DO UPDATE … WHERE false``: nothing updated,
+    the row locked), so the release waits for the caller's data and reads it; an insert after the release
+    adds a new job. SQLite has one writer at a time, which orders them the same way."""
+    values = _row(name, payload, shop_id, run_at, dedupe_key, None)
+    if session.get_bind().dialect.name == "postgresql":
+        pg = postgresql.insert(Job).values(**values)
+        stmt: Any = pg.on_conflict_do_update(
+            index_elements=["dedupe_key"], set_={"dedupe_key": pg.excluded.dedupe_key}, where=false()
+        )
+    else:
+        stmt = sqlite.insert(Job).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    added = (await session.execute(stmt.returning(Job.id))).first() is not None
+    if added:
+        _announce(session)
+    return added
+
+
+async def release_key(session: AsyncSession, job_id: int) -> None:
+    """Give up a job's dedupe key in the caller's transaction (see :func:`enqueue_unless_pending`): from
+    its commit on, work under the same key queues a new job instead of relying on this one. Read the work
+    after this statement."""
+    await session.execute(update(Job).where(Job.id == job_id).values(dedupe_key=None))
 
 
 def _wake() -> None:

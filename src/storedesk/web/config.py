@@ -10,17 +10,9 @@ from urllib.parse import unquote, urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
-# attachments the composer accepts (the message body limit of the app applies too)
+# the size of an attachment the composer accepts (the message body limit of the app applies too); its types
+# are storedesk.channels.filetypes.ATTACHMENT_TYPES, checked by content
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ALLOWED_ATTACHMENT_TYPES = {
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-    "application/pdf",
-    "text/plain",
-    "text/csv",
-}
 
 
 def node_modules_dir() -> Path:

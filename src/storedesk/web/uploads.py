@@ -1,5 +1,6 @@
-"""Files attached in the composer: checked (type, size), stored by content hash under the data
-directory, described in the message's ``attachments``."""
+"""Files attached in the composer: checked (size, then type by content with the one policy of
+:func:`storedesk.channels.filetypes.attachment_type`), stored by content hash under the data directory,
+described in the message's ``attachments``."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ from typing import Any
 
 from starlette.datastructures import UploadFile
 
-from storedesk.web.config import ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
+from storedesk.channels import filetypes
+from storedesk.web.config import MAX_ATTACHMENT_BYTES
 from storedesk.web.i18n import _
+from storedesk.web.templating import env
 
 MAX_FILES = 5
+# the file picker's hint (the server decides by content): the one list of accepted types
+ACCEPT = ",".join(sorted(filetypes.ATTACHMENT_TYPES))
+env.globals["attachment_accept"] = ACCEPT
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
@@ -39,19 +45,21 @@ async def read_uploads(files: Sequence[UploadFile], *, limit: int) -> tuple[list
     out: list[Upload] = []
     cap = min(MAX_ATTACHMENT_BYTES, limit)
     for f in chosen:
-        content_type = (f.content_type or "application/octet-stream").split(";")[0].strip().lower()
-        if content_type not in ALLOWED_ATTACHMENT_TYPES:
-            return [], _(
-                "%(name)s: this kind of file (%(type)s) cannot be attached. Allowed: images, PDF, text.",
-                name=safe_filename(f.filename or ""),
-                type=content_type,
-            )
+        announced = (f.content_type or "application/octet-stream").split(";")[0].strip().lower()
         data = await f.read(cap + 1)
         if len(data) > cap:
             return [], _(
                 "%(name)s is too large: files can be at most %(mb)s MB.",
                 name=safe_filename(f.filename or ""),
                 mb=round(cap / 1024 / 1024, 1),
+            )
+        content_type = filetypes.attachment_type(data, announced)
+        if content_type is None:
+            return [], _(
+                "%(name)s: this kind of file (%(type)s) cannot be attached. Allowed: images, PDF, "
+                "Word, Excel and OpenDocument documents without macros, text.",
+                name=safe_filename(f.filename or ""),
+                type=announced,
             )
         out.append(Upload(safe_filename(f.filename or ""), content_type, data))
     return out, None
