@@ -138,15 +138,26 @@ async def suggestion(request: Request, ctx: AgentWeb, session: Session, conversa
     enabled = policies.parse(ctx.shop.policies, ctx.shop.languages).mode != "off"
     waiting = conversation.waiting_since is not None and conversation.status != ConversationStatus.closed
     await session.commit()  # the engine opens its own short transactions (SQLite has one connection)
+    db = get_db(request)
     found = (
-        await assistant.suggestion(get_db(request), shop_id=ctx.shop_id, conversation_id=conversation_id)
+        await assistant.suggestion(db, shop_id=ctx.shop_id, conversation_id=conversation_id)
         if enabled and waiting
         else None
+    )
+    # the suggested macros: with the suggestion, else (customer not waiting, assistant off) on their own
+    macros = (
+        found.macros
+        if found is not None
+        else await assistant.suggested_macros(db, shop_id=ctx.shop_id, conversation_id=conversation_id)
     )
     return page(
         request,
         "partials/assistant_suggestion.html",
-        {"s": found if found is not None and found.text else None, "conv_id": conversation_id},
+        {
+            "s": found if found is not None and found.text else None,
+            "macros": macros,
+            "conv_id": conversation_id,
+        },
     )
 
 

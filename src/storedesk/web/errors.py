@@ -46,6 +46,7 @@ REASONS: dict[str, str] = {
     "macro_language": N_("%(language)s is not one of the shop's languages."),
     "macro_variable_unknown": N_("Unknown variable: %(variables)s"),
     "macro_name_taken": N_("A macro named “%(name)s” already exists."),
+    "macro_intent_unknown": N_("%(intent)s is not a known customer question."),
     "ui_language_unknown": N_("Choose one of the offered languages."),
 }
 
