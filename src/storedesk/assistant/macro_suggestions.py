@@ -57,9 +57,12 @@ class _Doc:
 
 def _weighted_share(query: set[str], doc: frozenset[str], df: dict[str, int], n: int) -> float:
     """The share of the query's words the document holds, each word weighted by its rarity among the
-    shop's macros (idf). A word more than half of the macros have (the greeting, "order") carries no
-    weight at all: it says nothing about which macro fits."""
-    weights = {q: 0.0 if df.get(q, 0) * 2 > n else math.log((n + 1) / (df.get(q, 0) + 0.5)) for q in query}
+    shop's macros (idf). A word more than half of the macros (and more than one) have — the greeting,
+    "order" — carries no weight at all: it says nothing about which macro fits."""
+    weights = {
+        q: 0.0 if df.get(q, 0) > 1 and df.get(q, 0) * 2 > n else math.log((n + 1) / (df.get(q, 0) + 0.5))
+        for q in query
+    }
     total = sum(weights.values())
     if total <= 0:
         return 0.0

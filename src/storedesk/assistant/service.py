@@ -1542,7 +1542,11 @@ async def _ranked_macros(
     language: str | None,
     intent: str | None,
 ) -> list[MacroSuggestion]:
-    if inbound is None or conversation.status == ConversationStatus.closed or not (inbound.text or "").strip():
+    if (
+        inbound is None
+        or conversation.status == ConversationStatus.closed
+        or not (inbound.text or "").strip()
+    ):
         return []
     if not language:
         customer = await CustomerRepository(session, shop.id).get(conversation.customer_id)

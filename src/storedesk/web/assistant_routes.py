@@ -134,7 +134,8 @@ async def correct_intent(
 @router.get("/c/{conversation_id}/assistant/suggestion")
 async def suggestion(request: Request, ctx: AgentWeb, session: Session, conversation_id: int) -> Response:
     conversation = await InboxRepository(session, ctx.shop_id).get_or_404(conversation_id)
-    # only where the shop uses the assistant (answering or suggesting) and the customer waits
+    # a suggested reply only where the shop uses the assistant (answering or suggesting) and the customer
+    # waits; suggested macros for every open conversation of such a shop
     enabled = policies.parse(ctx.shop.policies, ctx.shop.languages).mode != "off"
     waiting = conversation.waiting_since is not None and conversation.status != ConversationStatus.closed
     await session.commit()  # the engine opens its own short transactions (SQLite has one connection)
@@ -144,11 +145,14 @@ async def suggestion(request: Request, ctx: AgentWeb, session: Session, conversa
         if enabled and waiting
         else None
     )
-    # the suggested macros: with the suggestion, else (customer not waiting, assistant off) on their own
+    # the suggested macros: with the suggestion, else (the customer is not waiting) on their own; none
+    # where the shop switched the assistant off
     macros = (
         found.macros
         if found is not None
         else await assistant.suggested_macros(db, shop_id=ctx.shop_id, conversation_id=conversation_id)
+        if enabled
+        else []
     )
     return page(
         request,
