@@ -36,6 +36,7 @@ REASONS: dict[str, str] = {
     "bulk_action_unknown": N_("Choose an action."),
     "bulk_snooze": N_("Snooze conversations one at a time."),
     # agents, teams, macros
+    "agent_name_blank": N_("Enter a name of 1–%(max)s characters, not only spaces."),
     "password_too_short": N_("The password needs at least %(min)s characters."),
     "agent_email_taken": N_("An agent with the email %(email)s already exists."),
     "self_demotion": N_("You cannot demote or deactivate yourself."),
