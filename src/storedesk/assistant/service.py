@@ -304,7 +304,7 @@ def _triage(text: str, languages: Sequence[str], catalogue: Sequence[str], patte
     pipe = get_pipeline([lang for lang in languages if lang] or None)
     t = pipe.triage(text, catalogue=list(catalogue) or None, order_pattern=pattern)
     hits = rules.matches(text, t.language)
-    fused = rules.fuse(t.intent, t.confidence, t.decision, list(t.alternatives), hits)
+    fused = rules.fuse(t.intent, t.confidence, t.decision, list(t.alternatives), hits, dict(t.entities))
     return Understood(
         t.language,
         fused.intent,
@@ -619,6 +619,9 @@ class Planner:
             return await self._handover(
                 f"shipment:{status}", order=order, prefix=" ".join(parts), extra={"status": status}
             )
+        if status == "delivered" and rules.STILL_WAITING_RULE in self.u.rules:
+            # "it still hasn't arrived" about a parcel the carrier delivered: a delivery problem for a person
+            return await self._handover("delivered_not_received", order=order, extra={"status": status})
         return self.plan_for(
             "answered",
             f"status.{status}",
