@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.agents.repository import TeamRepository
 from storedesk.assistant import formatting as fmt
+from storedesk.assistant import macro_suggestions as macro_ranking
 from storedesk.assistant import policies as policy_mod
 from storedesk.assistant import rewriter as rewriter_mod
-from storedesk.assistant import macro_suggestions as macro_ranking
 from storedesk.assistant import rules
 from storedesk.assistant.macro_suggestions import MacroSuggestion
 from storedesk.assistant.models import AssistantTurn

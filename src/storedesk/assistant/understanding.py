@@ -292,9 +292,7 @@ def address_text(address: dict[str, Any]) -> str:
             str(address.get("name") or ""),
             str(address.get("address1") or ""),
             str(address.get("address2") or ""),
-            " ".join(
-                str(address.get(k)) for k in ("zip", "city", "province") if address.get(k)
-            ),
+            " ".join(str(address.get(k)) for k in ("zip", "city", "province") if address.get(k)),
             str(address.get("country_code") or ""),
         )
         if x
