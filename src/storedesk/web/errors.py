@@ -35,6 +35,14 @@ REASONS: dict[str, str] = {
     "tag_missing": N_("Type a tag to add."),
     "bulk_action_unknown": N_("Choose an action."),
     "bulk_snooze": N_("Snooze conversations one at a time."),
+    # KPI reports
+    "report_dates_reversed": N_("The end date is before the start date."),
+    "report_dates_range": N_("Dates are between %(min)s and %(max)s."),
+    "report_too_long": N_("A report covers at most %(max)s days."),
+    "report_group_by": N_("Group by one of: %(options)s."),
+    # reviews
+    "review_reply_length": N_("A reply has 1–%(max)s characters."),
+    "customer_unreachable": N_("There is no channel to reach this customer on."),
     # agents, teams, macros
     "agent_name_blank": N_("Enter a name of 1–%(max)s characters, not only spaces."),
     "password_too_short": N_("The password needs at least %(min)s characters."),
