@@ -173,23 +173,41 @@ def test_the_confirmation_shows_the_unit_and_the_province() -> None:
     assert address_text(parsed) == "Mia Roy\n24 Sussex Drive\nApt 4B\nK1A 0B1 Ottawa ON\nCA"
 
 
+@pytest.mark.parametrize(
+    ("message", "country", "expected"),
+    [
+        (
+            "Please change the delivery address of order 7302 to: Flat 3, 10 Baker Street, London NW1 6XE",
+            "GB",
+            {"address1": "10 Baker Street", "address2": "Flat 3", "zip": "NW1 6XE", "city": "London"},
+        ),
+        # Ireland: no Eircode is needed (commerce accepts the address without a postcode)
+        (
+            "Please change the delivery address of order 7302 to: 12 Main Street, Dublin 2, Ireland",
+            "IE",
+            {"address1": "12 Main Street", "address2": None, "zip": None, "city": "Dublin 2"},
+        ),
+    ],
+)
 @pytest.mark.anyio
 @pytest.mark.xdist_group("assistant")
-async def test_a_uk_flat_is_confirmed_and_applied_with_its_second_line(
-    client: httpx.AsyncClient, db: Database, shop_a: ShopWorld, run_jobs: Any, settings: Any
+async def test_a_uk_flat_and_an_irish_address_are_confirmed_and_applied(
+    client: httpx.AsyncClient,
+    db: Database,
+    shop_a: ShopWorld,
+    run_jobs: Any,
+    settings: Any,
+    message: str,
+    country: str,
+    expected: dict[str, Any],
 ) -> None:
     from storedesk.assistant import service
 
     service.configure(settings.secret_keys, settings.base_url)
     await kit.enable_assistant(db, shop_a)
     tom = await kit.buyer(db, shop_a, "tom@example.co.uk", "Tom Hall", "en")
-    order_id = await kit.order(db, shop_a, tom, number="7302", country="GB")
-    r = await kit.say(
-        client,
-        shop_a,
-        "Please change the delivery address of order 7302 to: Flat 3, 10 Baker Street, London NW1 6XE",
-        email=tom.email,
-    )
+    order_id = await kit.order(db, shop_a, tom, number="7302", country=country)
+    r = await kit.say(client, shop_a, message, email=tom.email)
     await run_jobs()
     conversation_id = r["conversation_id"]
     [turn] = await kit.turns(db, conversation_id)
@@ -199,14 +217,8 @@ async def test_a_uk_flat_is_confirmed_and_applied_with_its_second_line(
     async with db.transaction() as s:
         row = await s.get(Order, order_id)
         assert row is not None
-        assert {
-            k: row.shipping_address.get(k)
-            for k in ("name", "address1", "address2", "zip", "city", "country_code")
-        } == {
+        assert {k: row.shipping_address.get(k) for k in ("name", *expected, "country_code")} == {
             "name": "Test Buyer",
-            "address1": "10 Baker Street",
-            "address2": "Flat 3",
-            "zip": "NW1 6XE",
-            "city": "London",
-            "country_code": "GB",
+            **expected,
+            "country_code": country,
         }
