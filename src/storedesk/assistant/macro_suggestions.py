@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from storedesk.helpcenter.text import terms, words
 from storedesk.helpcenter.thesaurus import concepts_for_query
@@ -45,6 +46,13 @@ class MacroSuggestion:
 
 def _concepts(text: str, language: str) -> set[str]:
     return concepts_for_query(words(text), language)
+
+
+@lru_cache(maxsize=4096)
+def _analyse(body: str, language: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A macro text's stems and thesaurus concepts, cached by the text (macros change rarely; the
+    thesaurus lookup of a long text is the ranking's main cost)."""
+    return frozenset(terms(body, language)), frozenset(_concepts(body, language))
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,8 @@ def rank(
         if chosen is None:
             continue
         body = f"{macro.name}\n" + VARIABLE.sub(" ", str(macro.bodies.get(chosen) or ""))
-        docs.append(_Doc(macro, chosen, frozenset(terms(body, chosen)), frozenset(_concepts(body, chosen))))
+        doc_terms, doc_concepts = _analyse(body, chosen)
+        docs.append(_Doc(macro, chosen, doc_terms, doc_concepts))
     n = len(docs)
     term_df: dict[str, int] = {}
     concept_df: dict[str, int] = {}
@@ -94,6 +103,8 @@ def rank(
             term_df[t] = term_df.get(t, 0) + 1
         for c in doc.concepts:
             concept_df[c] = concept_df.get(c, 0) + 1
+    q_terms = set(terms(text, language))
+    q_concepts = _concepts(text, language)
     scored: list[MacroSuggestion] = []
     for doc in docs:
         reasons: list[str] = []
@@ -103,10 +114,9 @@ def rank(
             reasons.append("intent")
         # words are compared in the same language; a macro in another language (inserted because it has
         # no text in the customer's) only through the thesaurus concepts, and at half weight
-        q_concepts = _concepts(text, language)
         concept_share = _weighted_share(q_concepts, doc.concepts, concept_df, n) if q_concepts else None
         if doc.language == language:
-            term_share = _weighted_share(set(terms(text, language)), doc.terms, term_df, n)
+            term_share = _weighted_share(q_terms, doc.terms, term_df, n)
             sim = term_share if concept_share is None else (term_share + concept_share) / 2
         else:
             sim = (concept_share or 0.0) / 2
