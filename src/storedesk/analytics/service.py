@@ -39,7 +39,9 @@ class KpiQuery:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise ValidationFailed("'to' is before 'from'", details={"field": "to"}, reason="report_dates_reversed")
+            raise ValidationFailed(
+                "'to' is before 'from'", details={"field": "to"}, reason="report_dates_reversed"
+            )
         if self.start < MIN_DAY or self.end > MAX_DAY:
             raise ValidationFailed(
                 f"dates are between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}",
