@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from storedesk.api.app import create_app
+from storedesk.assistant.nlu.intents import INTENTS
 from storedesk.commerce.models import ReturnStatus, ShipmentStatus
 from storedesk.config import Settings
 from storedesk.conversations.models import ConversationStatus
@@ -584,6 +585,11 @@ async def test_help_center_and_macros(demo_db: Database) -> None:
         bodies = _json(bodies)
         assert set(bodies) == set(content.LANGUAGES), name
         assert all("{{customer.first_name}}" in b and "{{agent.first_name}}" in b for b in bodies.values())
+    # each demo macro answers one customer intent (macro suggestions rank it first for that intent)
+    assert dict(await rows(demo_db, "SELECT name, intent FROM macros")) == {
+        m["name"]: m["intent"] for m in content.MACROS
+    }
+    assert {m["intent"] for m in content.MACROS} <= set(INTENTS)
     macro_text = " ".join(str(r[0]) for r in await rows(demo_db, "SELECT bodies FROM macros"))
     for variable in ("{{order.number}}", "{{shipment.tracking_url}}", "{{shipment.carrier}}"):
         assert variable in macro_text

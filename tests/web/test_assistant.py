@@ -14,6 +14,7 @@ from storedesk.assistant.models import AssistantTurn
 from storedesk.conversations.models import Conversation, Message
 from storedesk.db.session import Database
 from storedesk.events.models import Event
+from storedesk.knowledge.models import Macro
 from tests.assistant import kit
 from tests.conftest import ShopWorld
 from tests.web.helpers import login, seed_conversation
@@ -216,6 +217,10 @@ async def test_the_suggested_reply_is_offered_while_the_customer_waits(
     client: httpx.AsyncClient, db: Database, shop_a: ShopWorld
 ) -> None:
     conversation_id, _, turn_id = await _turn(db, shop_a)
+    async with db.transaction() as session:
+        [macro_id] = (
+            (await session.execute(select(Macro.id).where(Macro.shop_id == shop_a.id))).scalars().all()
+        )
     csrf = await login(client, "agent@shop-a.test")
     page = (await client.get(f"/app/c/{conversation_id}")).text
     assert f'hx-get="/app/c/{conversation_id}/assistant/suggestion"' in page
@@ -240,6 +245,20 @@ async def test_the_suggested_reply_is_offered_while_the_customer_waits(
         headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
     )
     assert sent.status_code == 200
+    r = await client.get(f"/app/c/{conversation_id}/assistant/suggestion", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "data-ai-suggestion" not in r.text
+    # the shop's fitting macro is still suggested for the open conversation, with the insert link
+    assert re.findall(r'data-url="(/app/c/\d+/macros/\d+)"', r.text) == [
+        f"/app/c/{conversation_id}/macros/{macro_id}"
+    ]
+    assert '<span dir="auto">Where is my order</span> <span class="muted">DE</span>' in r.text
+    # closed: nothing
+    closed = await client.post(
+        f"/app/c/{conversation_id}/status",
+        data={"status": "closed"},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
+    assert closed.status_code == 200, closed.text
     r = await client.get(f"/app/c/{conversation_id}/assistant/suggestion", headers={"HX-Request": "true"})
     assert r.status_code == 200 and r.text.strip() == ""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,24 @@ def _check_password(password: str) -> None:
         )
 
 
+MAX_NAME = 200
+
+
+def clean_name(name: str) -> str:
+    """An agent's name trimmed; refused when nothing visible is left (spaces, tabs, no-break spaces and
+    invisible format characters such as the zero-width space are not a name)."""
+    cleaned = name.strip()
+    visible = [c for c in cleaned if not c.isspace() and unicodedata.category(c) != "Cf"]
+    if not visible or len(cleaned) > MAX_NAME:
+        raise ValidationFailed(
+            f"a name needs 1–{MAX_NAME} characters, not only spaces",
+            details={"field": "name"},
+            reason="agent_name_blank",
+            params={"max": MAX_NAME},
+        )
+    return cleaned
+
+
 async def create_agent(
     session: AsyncSession,
     *,
@@ -53,6 +72,7 @@ async def create_agent(
     languages: list[str] | None = None,
     actor: Actor,
 ) -> Agent:
+    name = clean_name(name)
     if password is not None:
         _check_password(password)
     repo = AgentRepository(session, shop_id)
@@ -101,7 +121,7 @@ async def update_agent(
             "you cannot demote or deactivate yourself", details={"field": "role"}, reason="self_demotion"
         )
     if name is not None:
-        agent.name = name
+        agent.name = clean_name(name)
     if role is not None:
         agent.role = role
         clear_auth_cache(session)
@@ -138,8 +158,8 @@ async def update_profile(
     (one of ``UI_LANGUAGES``; ``None``: follow the browser)."""
     agent = await AgentRepository(session, ctx.shop_id).get_or_404(ctx.agent_id)
     changed: dict[str, Any] = {}
-    if name is not None and name.strip() and name.strip() != agent.name:
-        agent.name = changed["name"] = name.strip()[:200]
+    if name is not None and (cleaned := clean_name(name)) != agent.name:
+        agent.name = changed["name"] = cleaned
     if ui_language is not _UNSET and ui_language != agent.ui_language:
         if ui_language is not None and ui_language not in UI_LANGUAGES:
             raise ValidationFailed(

@@ -74,6 +74,8 @@ async def _report(params: KpiParams, ctx: Any, session: Session) -> dict[str, An
         raise ValidationFailed(
             f"dates are between {service.MIN_DAY.isoformat()} and {service.MAX_DAY.isoformat()}",
             details={"field": "to"},
+            reason="report_dates_range",
+            params={"min": service.MIN_DAY.isoformat(), "max": service.MAX_DAY.isoformat()},
         )
     start = params.start or end - timedelta(days=service.DEFAULT_DAYS - 1)
     query = service.KpiQuery(start, end, params.filters, params.group_by)

@@ -39,16 +39,30 @@ class KpiQuery:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise ValidationFailed("'to' is before 'from'", details={"field": "to"})
+            raise ValidationFailed(
+                "'to' is before 'from'", details={"field": "to"}, reason="report_dates_reversed"
+            )
         if self.start < MIN_DAY or self.end > MAX_DAY:
             raise ValidationFailed(
                 f"dates are between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}",
                 details={"field": "from"},
+                reason="report_dates_range",
+                params={"min": MIN_DAY.isoformat(), "max": MAX_DAY.isoformat()},
             )
         if (self.end - self.start).days + 1 > MAX_DAYS:
-            raise ValidationFailed(f"a report covers at most {MAX_DAYS} days", details={"field": "from"})
+            raise ValidationFailed(
+                f"a report covers at most {MAX_DAYS} days",
+                details={"field": "from"},
+                reason="report_too_long",
+                params={"max": MAX_DAYS},
+            )
         if self.group_by not in GROUP_BY:
-            raise ValidationFailed(f"group_by is one of {', '.join(GROUP_BY)}", details={"field": "group_by"})
+            raise ValidationFailed(
+                f"group_by is one of {', '.join(GROUP_BY)}",
+                details={"field": "group_by"},
+                reason="report_group_by",
+                params={"options": ", ".join(GROUP_BY)},
+            )
 
     @property
     def days(self) -> int:

@@ -23,6 +23,7 @@ from storedesk.channels.repository import ChannelRepository
 from storedesk.kit.errors import ValidationFailed
 from storedesk.web import templating
 from storedesk.web.deps import FLASH_COOKIE, Web, WebRoute, base_context
+from storedesk.web.errors import error_text
 from storedesk.web.i18n import N_
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -162,7 +163,7 @@ async def dashboard(request: Request, ctx: Web, session: Session) -> Response:
     try:
         data = await service.dashboard(session, ctx.shop, start, end, flt)
     except ValidationFailed as exc:
-        error = exc.message
+        error = error_text(exc)
         start, end, flt = today - timedelta(days=29), today, KpiFilter()
         data = await service.dashboard(session, ctx.shop, start, end, flt)
     params = {

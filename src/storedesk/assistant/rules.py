@@ -44,7 +44,7 @@ RULES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "delivery_problem": {
         "en": ("never arrived", "not received", "didn't receive", "did not receive", "marked as delivered",
-               "says delivered", "lost", "returned to sender", "stolen"),
+               "says delivered", "shows delivered", "shows as delivered", "lost", "returned to sender", "stolen"),
         "de": ("nicht angekommen", "nie angekommen", "nicht erhalten", "als zugestellt", "als geliefert",
                "verloren", "zurück an den absender", "gestohlen"),
         "hu": ("nem érkezett meg", "nem kaptam meg", "kézbesítettnek", "elveszett", "visszament a feladóhoz",
@@ -58,7 +58,8 @@ RULES: dict[str, dict[str, tuple[str, ...]]] = {
         "pl": ("nie dotarł", "nie dostałem", "nie dostałam", "nie otrzymałem", "nie otrzymałam",
                "oznaczona jako doręczon", "zaginęł", "wróciła do nadawcy", "skradzion"),
         "es": ("nunca llegó", "no ha llegado", "no he recibido", "no recibí", "marcado como entregado",
-               "figura como entregado", "perdido", "devuelto al remitente", "robado"),
+               "figura como entregado", "dice entregado", "aparece como entregado", "pone entregado", "perdido",
+               "devuelto al remitente", "robado"),
     },
     "payment_problem": {
         "en": ("charged twice", "double charge", "charged two", "card declined", "payment declined",
@@ -129,7 +130,7 @@ RULES: dict[str, dict[str, tuple[str, ...]]] = {
                "rücksendekosten", "kann ich zurückgeben", "rückgabebedingungen"),
         "hu": ("visszaküldési szabály", "hány napom van", "ingyenes a visszaküldés", "visszaküldés díja",
                "visszaküldési feltétel", "visszaküldhetem"),
-        "nb": ("returregler", "returrett", "hvor lenge har jeg", "gratis retur", "koster retur", "kan jeg returnere"),
+        "nb": ("returregl", "returrett", "hvor lenge har jeg", "gratis retur", "koster retur", "kan jeg returnere"),
         "fr": ("politique de retour", "conditions de retour", "combien de jours", "retour gratuit",
                "frais de retour", "puis-je retourner", "délai de retour"),
         "sv": ("returpolicy", "returrätt", "hur länge har jag", "gratis retur", "kostar retur", "kan jag returnera"),
@@ -146,7 +147,7 @@ RULES: dict[str, dict[str, tuple[str, ...]]] = {
         "fr": ("retourner", "renvoyer", "retour", "échanger"),
         "sv": ("returnera", "retur", "skicka tillbaka", "byta"),
         "pl": ("zwrócić", "zwrot", "odesłać", "wymienić"),
-        "es": ("devolver", "devolución", "cambiar por"),
+        "es": ("devolver", "devuelv", "devolución", "cambiar por"),
     },
     "track_order": {
         "en": ("where is my", "where's my", "track", "when will", "arrive", "status of my order", "order status",
@@ -250,6 +251,36 @@ REFUND_MISSING: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 REFUND_MISSING_RULE = "refund_missing"
 
+# "Any news? It still hasn't arrived": a customer still waiting for a parcel asks where it is — the late-order
+# tracking answer (status, the carrier's date, "if it hasn't arrived by …, reply and we chase it") fits, not a
+# hand-over. The "not arrived / not received" stems of the delivery-problem rule (NOT_YET) fire on these
+# words too; with a STILL_WAITING stem and none of the other delivery-problem stems (marked delivered, lost,
+# stolen, never arrived …) the message is tracking. A parcel the carrier shows as delivered still goes to a
+# person (``service.Planner._track``).
+STILL_WAITING: dict[str, tuple[str, ...]] = {
+    "en": ("still hasn't", "still has not", "still haven't", "still not", "not arrived yet", "not here yet",
+           "hasn't arrived yet", "not yet arrived", "not received it yet", "still waiting"),
+    "de": ("immer noch nicht", "noch immer nicht", "noch nicht da", "noch nicht angekommen",
+           "noch nicht erhalten", "warte immer noch", "warte noch"),
+    "hu": ("még mindig nem", "még nem érkezett", "még nem kaptam", "még mindig várok", "még várok"),
+    "nb": ("fortsatt ikke", "ennå ikke", "enda ikke", "ikke kommet ennå", "venter fortsatt"),
+    "fr": ("toujours pas", "pas encore", "j'attends toujours", "toujours rien"),
+    "sv": ("fortfarande inte", "ännu inte", "inte kommit än", "väntar fortfarande", "väntar fortfarande"),
+    "pl": ("nadal nie", "wciąż nie", "ciągle nie", "jeszcze nie", "nadal czekam", "wciąż czekam"),
+    "es": ("todavía no", "aún no", "sigue sin", "sigo esperando", "todavía estoy esperando"),
+}  # fmt: skip
+NOT_YET: dict[str, tuple[str, ...]] = {
+    "en": ("not received", "didn't receive", "did not receive"),
+    "de": ("nicht angekommen", "nicht erhalten"),
+    "hu": ("nem érkezett meg", "nem kaptam meg"),
+    "nb": ("ikke mottatt", "ikke fått"),
+    "fr": ("pas reçu",),
+    "sv": ("inte fått", "inte mottagit"),
+    "pl": ("nie dotarł", "nie dostałem", "nie dostałam", "nie otrzymałem", "nie otrzymałam"),
+    "es": ("no ha llegado", "no he recibido", "no recibí"),
+}  # fmt: skip
+STILL_WAITING_RULE = "still_waiting"
+
 # evaluated in this order; the first problem found wins, routine intents are all collected
 ORDER = (*PROBLEMS, "cancel_order", "change_shipping_address", "refund_status", "return_policy",
          "return_request", "track_order", "delivery_options", "payment_methods", "stock_availability",
@@ -273,6 +304,12 @@ _PATTERNS = {
     intent: {lang: _compile(stems) for lang, stems in by_lang.items()} for intent, by_lang in RULES.items()
 }
 _REFUND_MISSING = {lang: _compile(stems) for lang, stems in REFUND_MISSING.items()}
+_STILL_WAITING = {lang: _compile(stems) for lang, stems in STILL_WAITING.items()}
+# the delivery-problem stems that are more than "not arrived yet"
+_CLAIMS = {
+    lang: _compile(tuple(s for s in stems if s not in NOT_YET.get(lang, ())))
+    for lang, stems in RULES["delivery_problem"].items()
+}
 
 
 def _norm(text: str) -> str:
@@ -296,7 +333,17 @@ def matches(text: str, language: str) -> list[str]:
                 found.remove(hidden)
     if REFUND_MISSING_RULE in found:
         found = [f for f in found if f not in ("delivery_problem", "return_request", "track_order")]
+    elif "delivery_problem" in found and _still_waiting(low, language):
+        found = [STILL_WAITING_RULE, *(f for f in found if f not in ("delivery_problem", "track_order"))]
     return found
+
+
+def _still_waiting(low: str, language: str) -> bool:
+    """Still waiting for the parcel, and no delivery-problem words beyond "not arrived (yet)"."""
+    langs = [lang for lang in dict.fromkeys((language, "en")) if lang in _STILL_WAITING]
+    return any(_STILL_WAITING[lang].search(low) for lang in langs) and not any(
+        _CLAIMS[lang].search(low) for lang in langs if lang in _CLAIMS
+    )
 
 
 @dataclass(frozen=True)
@@ -310,17 +357,48 @@ class Fused:
         return {"intent": self.intent, "decision": self.decision, "how": self.how, "rules": self.rules}
 
 
+ORDER_AND_EMAIL = "order_and_email"
+
+
 def fuse(
+    intent: str,
+    confidence: float,
+    decision: str,
+    alternatives: list[tuple[str, float]],
+    rules: list[str],
+    entities: dict[str, Any] | None = None,
+) -> Fused:
+    fused = _fuse(intent, confidence, decision, alternatives, rules)
+    found = entities or {}
+    if (
+        fused.how == "model"
+        and fused.decision != "answer"
+        and not rules
+        and found.get("order_number")
+        and found.get("email")
+        and "track_order" in [intent, *(name for name, _ in alternatives[:2])]
+    ):
+        # an order number with the email used for it, no other words the rules know ("can you check order
+        # 1234? my email is …"): the look-up the assistant itself asks an anonymous customer for — where the
+        # order is answers it (verified by that email; never any data of another customer's order)
+        return Fused("track_order", "answer", ORDER_AND_EMAIL, rules)
+    return fused
+
+
+def _fuse(
     intent: str, confidence: float, decision: str, alternatives: list[tuple[str, float]], rules: list[str]
 ) -> Fused:
     problems = [r for r in rules if r in PROBLEMS]
-    routine = [r for r in rules if r not in PROBLEMS and r != REFUND_MISSING_RULE]
+    routine = [r for r in rules if r not in PROBLEMS and r not in (REFUND_MISSING_RULE, STILL_WAITING_RULE)]
     if problems:
         chosen = intent if intent in problems else problems[0]
         return Fused(chosen, "answer", "problem_rule", rules)
     if REFUND_MISSING_RULE in rules:
         # "my refund hasn't arrived": the order's refund status answers it (whatever the model made of it)
         return Fused("refund_status", "answer", "refund_rule", rules)
+    if STILL_WAITING_RULE in rules and not routine:
+        # "it still hasn't arrived": where the parcel is answers it (the late-order tracking answer)
+        return Fused("track_order", "answer", "still_waiting_rule", rules)
     if not routine:
         return Fused(intent, decision, "model", rules)
     if intent in routine:

@@ -39,6 +39,14 @@ class CorrectionIn(In):
     intent: str = Field(min_length=2, max_length=48)
 
 
+class MacroSuggestionOut(Out):
+    macro_id: int
+    name: str
+    language: str = Field(description="the language its text is inserted in")
+    score: float
+    reasons: list[str] = Field(description="intent, language, words: why it is suggested")
+
+
 class SuggestionOut(Out):
     conversation_id: int
     turn_id: int | None
@@ -47,6 +55,9 @@ class SuggestionOut(Out):
     intent: str | None
     confidence: float | None
     source: str = Field(description="turn: stored with the assistant's turn; engine: computed now; none")
+    macros: list[MacroSuggestionOut] = Field(
+        default_factory=list, description="the shop's macros ranked for the last customer message (top 3)"
+    )
 
 
 class ToneIn(In):

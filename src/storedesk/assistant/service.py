@@ -37,9 +37,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storedesk.agents.repository import TeamRepository
 from storedesk.assistant import formatting as fmt
+from storedesk.assistant import macro_suggestions as macro_ranking
 from storedesk.assistant import policies as policy_mod
 from storedesk.assistant import rewriter as rewriter_mod
 from storedesk.assistant import rules
+from storedesk.assistant.macro_suggestions import MacroSuggestion
 from storedesk.assistant.models import AssistantTurn
 from storedesk.assistant.nlu.intents import INTENTS
 from storedesk.assistant.policies import HANDOVER_INTENTS, RAISE_PRIORITY, AssistantPolicy
@@ -49,7 +51,7 @@ from storedesk.assistant.understanding import address_text, angry, parse_address
 from storedesk.commerce import service as commerce
 from storedesk.commerce.models import FulfillmentStatus, Order
 from storedesk.conversations import service as conversations
-from storedesk.conversations.models import Conversation, ConversationStatus, Direction, Priority
+from storedesk.conversations.models import Conversation, ConversationStatus, Direction, Message, Priority
 from storedesk.conversations.repository import ConversationRepository, MessageRepository
 from storedesk.customers.repository import CustomerRepository
 from storedesk.db.session import Database
@@ -58,6 +60,7 @@ from storedesk.jobs.registry import enqueue, enqueue_unless_pending, release_key
 from storedesk.kit.actor import Actor
 from storedesk.kit.errors import StoredeskError, ValidationFailed
 from storedesk.kit.time import utcnow
+from storedesk.knowledge.macros import MacroRepository
 from storedesk.shops.models import Shop
 from storedesk.shops.service import get_shop
 from storedesk.sla.calendar import BusinessCalendar
@@ -320,7 +323,7 @@ def _triage(text: str, languages: Sequence[str], catalogue: Sequence[str], patte
     pipe = get_pipeline([lang for lang in languages if lang] or None)
     t = pipe.triage(text, catalogue=list(catalogue) or None, order_pattern=pattern)
     hits = rules.matches(text, t.language)
-    fused = rules.fuse(t.intent, t.confidence, t.decision, list(t.alternatives), hits)
+    fused = rules.fuse(t.intent, t.confidence, t.decision, list(t.alternatives), hits, dict(t.entities))
     return Understood(
         t.language,
         fused.intent,
@@ -635,6 +638,9 @@ class Planner:
             return await self._handover(
                 f"shipment:{status}", order=order, prefix=" ".join(parts), extra={"status": status}
             )
+        if status == "delivered" and rules.STILL_WAITING_RULE in self.u.rules:
+            # "it still hasn't arrived" about a parcel the carrier delivered: a delivery problem for a person
+            return await self._handover("delivered_not_received", order=order, extra={"status": status})
         return self.plan_for(
             "answered",
             f"status.{status}",
@@ -1515,11 +1521,13 @@ class Suggestion:
     intent: str | None
     confidence: float | None
     source: str  # turn | engine | none
+    macros: list[MacroSuggestion] = field(default_factory=list)  # the shop's best macros for the message
 
 
 async def suggestion(db: Database, *, shop_id: int, conversation_id: int) -> Suggestion:
     """The reply the assistant suggests for a conversation: the stored suggestion of its latest turn, or
-    (an open conversation with none) the engine run now in suggest mode on the last customer message.
+    (an open conversation with none) the engine run now in suggest mode on the last customer message;
+    with the shop's macros ranked for that message (``macro_suggestions.rank``).
 
     Suggest-only shops: when the newest customer message has no turn yet (its coalesced
     ``assistant.suggest`` job is still queued), its turn is run now and stored — computed once per
@@ -1529,7 +1537,12 @@ async def suggestion(db: Database, *, shop_id: int, conversation_id: int) -> Sug
         conversation = await ConversationRepository(session, shop_id).get_or_404(conversation_id)
         turns = await TurnRepository(session, shop_id).for_conversation(conversation_id, limit=1)
         latest = turns[0] if turns else None
+        inbound = await FactsRepository(session, shop_id).last_inbound(conversation_id)
         if latest is not None and latest.suggested_text:
+            shop = await get_shop(session, shop_id)
+            macros = await _ranked_macros(
+                session, shop, conversation, inbound, latest.language, latest.intent
+            )
             return Suggestion(
                 conversation_id,
                 latest.id,
@@ -1538,8 +1551,8 @@ async def suggestion(db: Database, *, shop_id: int, conversation_id: int) -> Sug
                 latest.intent,
                 latest.confidence,
                 "turn",
+                macros,
             )
-        inbound = await FactsRepository(session, shop_id).last_inbound(conversation_id)
         if inbound is None or conversation.status == ConversationStatus.closed:
             return Suggestion(conversation_id, None, None, None, None, None, "none")
         shop = await get_shop(session, shop_id)
@@ -1547,8 +1560,53 @@ async def suggestion(db: Database, *, shop_id: int, conversation_id: int) -> Sug
     u = await understand(ctx)
     async with db.transaction() as session:
         plan = await Planner(session, ctx, u).plan()
+        macros = await _ranked_macros(session, shop, conversation, inbound, u.language, u.intent)
     text = plan.reply if plan.outcome != "action" else None
-    return Suggestion(conversation_id, None, text, u.language, u.intent, u.confidence, "engine")
+    return Suggestion(conversation_id, None, text, u.language, u.intent, u.confidence, "engine", macros)
+
+
+async def suggested_macros(db: Database, *, shop_id: int, conversation_id: int) -> list[MacroSuggestion]:
+    """The macro suggestions alone, without running the engine (a conversation whose customer is not
+    waiting, or a shop with the assistant off): the intent and language of the assistant's turn for the
+    last customer message when there is one, else the conversation's language and no intent."""
+    async with db.transaction() as session:
+        conversation = await ConversationRepository(session, shop_id).get_or_404(conversation_id)
+        if conversation.status == ConversationStatus.closed:
+            return []
+        inbound = await FactsRepository(session, shop_id).last_inbound(conversation_id)
+        turns = await TurnRepository(session, shop_id).for_conversation(conversation_id, limit=1)
+        turn = turns[0] if turns and inbound is not None and turns[0].message_id == inbound.id else None
+        shop = await get_shop(session, shop_id)
+        intent = (turn.corrected_intent or turn.intent) if turn else None
+        return await _ranked_macros(
+            session, shop, conversation, inbound, turn.language if turn else None, intent
+        )
+
+
+async def _ranked_macros(
+    session: AsyncSession,
+    shop: Shop,
+    conversation: Conversation,
+    inbound: Message | None,
+    language: str | None,
+    intent: str | None,
+) -> list[MacroSuggestion]:
+    if (
+        inbound is None
+        or conversation.status == ConversationStatus.closed
+        or not (inbound.text or "").strip()
+    ):
+        return []
+    if not language:
+        customer = await CustomerRepository(session, shop.id).get(conversation.customer_id)
+        language = conversation.language or (customer.language if customer else None)
+    return macro_ranking.rank(
+        await MacroRepository(session, shop.id).list(),
+        text=inbound.text or "",
+        language=language or shop.default_language,
+        intent=intent,
+        default_language=shop.default_language,
+    )
 
 
 async def _catch_up(db: Database, shop_id: int, conversation_id: int) -> None:

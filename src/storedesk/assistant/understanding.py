@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any
 
 from storedesk.assistant.templates import NO, YES
+from storedesk.commerce.connectors.protocol import ZIP_OPTIONAL_COUNTRIES
 
 _PUNCT = re.compile(r"[^\w\s'’-]+", re.UNICODE)
 ALL_YES = frozenset().union(*YES.values())
@@ -83,9 +84,29 @@ COUNTRIES = {
     "GB": ("united kingdom", "uk", "england", "great britain", "vereinigtes königreich", "royaume-uni"),
     "US": ("united states", "usa", "us"),
     "DK": ("denmark", "danmark", "dänemark"),
-    "NL": ("netherlands", "nederland", "niederlande", "pays-bas"),
+    "NL": ("netherlands", "nederland", "niederlande", "pays-bas", "holland"),
+    "IE": ("ireland", "éire", "eire", "irland", "irlande", "irlanda", "irlandia", "írország"),
+    "CA": ("canada", "kanada", "canadá", "kanadzie"),
 }
-_ZIP = r"(?:[A-Z]{1,2}-)?(\d{2}-\d{3}|\d{3}\s?\d{2}|\d{4,5})"
+# postcodes with letters: UK "SW1A 1AA", Canada "K1A 0B1", Irish Eircode "D02 X285", Netherlands "1012 AB"
+# (the letters upper case; the UK, Canadian and Irish forms are distinctive enough to take in any case)
+_UK_ZIP = r"(?i:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})(?!\w)"
+_CA_ZIP = r"(?i:[ABCEGHJ-NPRSTVXY]\d[A-Z]\s?\d[A-Z]\d)(?!\w)"
+_IE_ZIP = r"(?i:(?:[AC-FHKNPRTV-Y]\d{2}|D6W)\s?[0-9AC-FHKNPRTV-Y]{4})(?!\w)"
+_NL_ZIP = r"[1-9]\d{3}\s?[A-Z]{2}(?!\w)"
+# two-letter Canadian provinces written between the city and the postcode: "Ottawa ON K1A 0B1"
+CA_PROVINCES = frozenset("AB BC MB NB NL NS NT NU ON PE QC SK YT".split())
+# a part that is a unit ("Flat 3", "Apt 4B", "Wohnung 12") or a care-of line: the address's second line
+_UNIT = re.compile(
+    r"^(?:flat|apt\.?|apartment|unit|suite|ste\.?|room|floor|wohnung|whg\.?|appartement|apto\.?|"
+    r"lgh\.?|leilighet|lägenhet|lakás|mieszkanie|m\.)\s*[\w/-]*\d[\w/-]*$|^c/o\s+\S.*$",
+    re.IGNORECASE,
+)
+_ZIP = (
+    r"(?:[A-Z]{1,2}-)?("
+    + "|".join((_UK_ZIP, _CA_ZIP, _IE_ZIP, _NL_ZIP, r"\d{2}-\d{3}", r"\d{3}\s?\d{2}", r"\d{4,5}"))
+    + ")"
+)
 _ZIP_CITY = re.compile(r"^" + _ZIP + r"\s+([^\W\d_].*)$")
 _CITY_ZIP = re.compile(r"^([^\W\d_][^\d]*?)\s+" + _ZIP + r"$")
 _ZIP_ONLY = re.compile(r"^" + _ZIP + r"$")
@@ -152,20 +173,26 @@ def parse_address(
     commas, semicolons or lines ("Name, Street 1, 12345 City, Country"; "1011 Budapest, Fő utca 1";
     "Budapest, Fő utca 1, 1011"; "ul. Długa 5/3, 00-950 Warszawa"), or on one line as "Street 1 12345
     City"; a lead-in ("please change it to …", "neue Adresse: …") is dropped. Name and country default to
-    the order's."""
+    the order's. Postcodes with letters (UK "SW1A 1AA", Canada "Ottawa ON K1A 0B1" with its province,
+    Netherlands "1012 AB", Irish Eircodes — optional in Ireland); units and care-of parts ("Flat 3",
+    "Apt 4B", "c/o Jane Doe") become ``address2``."""
     parts = [p.split(":", 1)[-1].strip(" .") for p in re.split(r"[,\n;]+", text)]
     parts = [p for p in parts if p]
     if len(parts) < 2:
         return _inline(text, default_country=default_country, default_name=default_name)
-    zip_, city, country = None, None, None
+    zip_, city, country, province = None, None, None, None
     street: str | None = None
     name: str | None = None
+    second: list[str] = []  # units and care-of lines, in the order written
     rest: list[str] = []
     for part in parts:
         low = part.lower()
         code = next((c for c, names in COUNTRIES.items() if low in names), None)
         if code and country is None:
             country = code
+            continue
+        if _UNIT.match(part):
+            second.append(part)
             continue
         m = _ZIP_CITY.match(part)
         if m and zip_ is None:
@@ -184,19 +211,61 @@ def parse_address(
             street = found
             continue
         rest.append(part)
-    if zip_ is not None and city is None:
-        # "Budapest, Fő utca 1, 1011": the city is a part of its own
-        city = next((p for p in rest if _looks_like_name(p)), None)
+    if city is None:
+        # "Budapest, Fő utca 1, 1011", "London, SW1A 1AA", "Dublin 2, Ireland": the city is a part of its own
+        # with a name written too ("Seán Murphy, 12 Main Street, Dublin, D02 X285"), the name comes first
+        candidates = [p for p in rest if _looks_like_city(p)]
+        city = candidates[-1] if candidates else None
         if city is not None:
             rest.remove(city)
-    if street is None or zip_ is None or city is None:
+    if city is not None:
+        city, province = _city_province(city)
+    country = country or default_country
+    if street is None or city is None or (zip_ is None and country not in ZIP_OPTIONAL_COUNTRIES):
         return _inline(text, default_country=default_country, default_name=default_name)
     name = next((p for p in rest if _looks_like_name(p)), None)
-    country = country or default_country
     name = name or default_name
     if not country or not name:
         return None
-    return {"name": name, "address1": street, "zip": zip_, "city": city, "country_code": country}
+    out: dict[str, Any] = {
+        "name": name,
+        "address1": street,
+        "zip": _normal_zip(zip_) if zip_ else None,
+        "city": city,
+        "country_code": country,
+    }
+    if second:
+        out["address2"] = ", ".join(second)
+    if province:
+        out["province"] = province
+    return out
+
+
+def _looks_like_city(part: str) -> bool:
+    """A name, or a name with a postal district: "Dublin 2", "Dublin 6W"."""
+    m = re.match(r"^(.*\S)\s+\d{1,2}[Ww]?$", part)
+    return _looks_like_name(part) or (m is not None and _looks_like_name(m.group(1)))
+
+
+def _city_province(city: str) -> tuple[str, str | None]:
+    """ "Ottawa ON" → ("Ottawa", "ON"): a Canadian province code after the city."""
+    head, _, tail = city.rpartition(" ")
+    if head and tail in CA_PROVINCES:
+        return head, tail
+    return city, None
+
+
+def _normal_zip(zip_: str) -> str:
+    """Postcodes with letters upper case with their one space: "sw1a1aa" → "SW1A 1AA", "1012ab" →
+    "1012 AB", "d02x285" → "D02 X285"; digit-only codes as written."""
+    if not re.search(r"[^\W\d_]", zip_):
+        return zip_
+    compact = re.sub(r"\s+", "", zip_).upper()
+    if re.fullmatch(_NL_ZIP, compact):
+        return f"{compact[:4]} {compact[4:]}"
+    if re.fullmatch(_IE_ZIP, compact):
+        return f"{compact[:3]} {compact[3:]}"
+    return f"{compact[:-3]} {compact[-3:]}"  # UK and Canada: the inward code is the last three
 
 
 def _inline(text: str, *, default_country: str | None, default_name: str | None) -> dict[str, Any] | None:
@@ -222,7 +291,8 @@ def address_text(address: dict[str, Any]) -> str:
         for x in (
             str(address.get("name") or ""),
             str(address.get("address1") or ""),
-            f"{address.get('zip') or ''} {address.get('city') or ''}".strip(),
+            str(address.get("address2") or ""),
+            " ".join(str(address.get(k)) for k in ("zip", "city", "province") if address.get(k)),
             str(address.get("country_code") or ""),
         )
         if x

@@ -35,6 +35,7 @@ from storedesk.commerce.connectors.common import address_line, from_minor
 from storedesk.commerce.connectors.csv_import import CsvConnector, ImportData
 from storedesk.commerce.connectors.protocol import (
     ADDRESS_FIELDS,
+    ZIP_OPTIONAL_COUNTRIES,
     Action,
     ActionOutcome,
     Address,
@@ -1022,7 +1023,10 @@ def _clean_address(address: Mapping[str, Any]) -> Address:
         k: (str(address.get(k)).strip() or None) if address.get(k) is not None else None
         for k in ADDRESS_FIELDS
     }
-    missing = [k for k in ("name", "address1", "city", "zip", "country_code") if not clean.get(k)]
+    required = ["name", "address1", "city", "zip", "country_code"]
+    if str(clean.get("country_code") or "").upper() in ZIP_OPTIONAL_COUNTRIES:
+        required.remove("zip")
+    missing = [k for k in required if not clean.get(k)]
     if missing:
         raise ValidationFailed(
             f"the address needs {', '.join(missing)}", details={"field": "address", "missing": missing}

@@ -859,6 +859,7 @@ MACRO_SIGNOFF = {
 MACROS: list[dict[str, Any]] = [
     {
         "name": "Order on its way",
+        "intent": "track_order",
         "actions": {"add_tags": ["wismo"], "set_status": "resolved"},
         "bodies": {
             "en": "Your order {{order.number}} is on its way with {{shipment.carrier}}. You can follow the parcel here: {{shipment.tracking_url}}",
@@ -873,6 +874,7 @@ MACROS: list[dict[str, Any]] = [
     },
     {
         "name": "Delivery delayed – investigation opened",
+        "intent": "delivery_problem",
         "actions": {"add_tags": ["delay"], "set_status": "pending"},
         "bodies": {
             "en": "I'm sorry that your order {{order.number}} is taking longer than expected. We have opened an investigation with {{shipment.carrier}} and will update you within 2 working days. The latest status is always here: {{shipment.tracking_url}}",
@@ -887,6 +889,7 @@ MACROS: list[dict[str, Any]] = [
     },
     {
         "name": "Cancellation confirmed",
+        "intent": "cancel_order",
         "actions": {"add_tags": ["cancellation"], "set_status": "resolved"},
         "bodies": {
             "en": "Your order {{order.number}} has been cancelled. The amount will be refunded to your original payment method within 5 working days.",
@@ -901,6 +904,7 @@ MACROS: list[dict[str, Any]] = [
     },
     {
         "name": "Delivery address updated",
+        "intent": "change_shipping_address",
         "actions": {"add_tags": ["address-change"], "set_status": "resolved"},
         "bodies": {
             "en": "We have updated the delivery address for order {{order.number}}. You will receive a new confirmation by email shortly.",
@@ -915,6 +919,7 @@ MACROS: list[dict[str, Any]] = [
     },
     {
         "name": "Return label sent",
+        "intent": "return_request",
         "actions": {"add_tags": ["return"], "set_status": "pending"},
         "bodies": {
             "en": "We have created a return for order {{order.number}}. You'll receive a prepaid return label by email – pack the items in their original packaging and drop the parcel off at the nearest parcel shop. We refund you within 5 working days after the parcel arrives.",
@@ -929,6 +934,7 @@ MACROS: list[dict[str, Any]] = [
     },
     {
         "name": "Refund issued",
+        "intent": "refund_status",
         "actions": {"add_tags": ["refund"], "set_status": "resolved"},
         "bodies": {
             "en": "We have refunded {{refund.amount}} for order {{order.number}}. Depending on your bank it can take 3–5 working days until the amount shows up on your account.",
@@ -943,6 +949,7 @@ MACROS: list[dict[str, Any]] = [
     },
     {
         "name": "Damaged item – replacement",
+        "intent": "damaged_or_wrong_item",
         "actions": {"add_tags": ["damaged"], "set_status": "resolved"},
         "bodies": {
             "en": "I'm very sorry that something from order {{order.number}} arrived damaged. We are sending you a replacement free of charge – there's no need to return the broken item.",
@@ -957,6 +964,7 @@ MACROS: list[dict[str, Any]] = [
     },
     {
         "name": "Damaged item – ask for a photo",
+        "intent": "damaged_or_wrong_item",
         "actions": {"add_tags": ["damaged"], "set_status": "pending"},
         "bodies": {
             "en": "I'm sorry to hear that something from order {{order.number}} arrived damaged. Could you send us a photo of the item and the packaging? Then we can arrange a replacement or a refund straight away.",
@@ -971,6 +979,7 @@ MACROS: list[dict[str, Any]] = [
     },
     {
         "name": "Payment not received yet",
+        "intent": "payment_problem",
         "actions": {"add_tags": ["payment"], "set_status": "pending"},
         "bodies": {
             "en": "We haven't received the payment for order {{order.number}} yet. If an amount was reserved on your card, your bank releases it automatically within a few days. You can complete the payment with the link in your order confirmation.",
@@ -985,6 +994,7 @@ MACROS: list[dict[str, Any]] = [
     },
     {
         "name": "Back in stock soon",
+        "intent": "stock_availability",
         "actions": {"add_tags": ["stock"], "set_status": "resolved"},
         "bodies": {
             "en": "{{product.title}} is expected back in stock around {{product.restock_date}}. Click 'Notify me' on the product page and we'll email you as soon as it's available.",

@@ -2699,6 +2699,7 @@ async def _write(
                     "shop_id": shop_id,
                     "name": m["name"],
                     "bodies": content.macro_bodies(m),
+                    "intent": m.get("intent"),
                     "actions": m["actions"],
                     "created_at": gen.at(200 * DAY),
                     "updated_at": gen.at(30 * DAY),

@@ -113,6 +113,20 @@ def _clean(name: str, bodies: dict[str, str], languages: Sequence[str]) -> tuple
     return name, cleaned
 
 
+def _clean_intent(intent: str | None) -> str | None:
+    from storedesk.assistant.nlu.intents import INTENTS
+
+    intent = (intent or "").strip() or None
+    if intent is not None and intent not in INTENTS:
+        raise ValidationFailed(
+            f"{intent} is not an intent",
+            details={"field": "intent"},
+            reason="macro_intent_unknown",
+            params={"intent": intent},
+        )
+    return intent
+
+
 async def save_macro(
     session: AsyncSession,
     *,
@@ -122,17 +136,21 @@ async def save_macro(
     name: str,
     bodies: dict[str, str],
     macro_id: int | None = None,
+    intent: str | None = None,
 ) -> Macro:
-    """Create a macro, or change one when ``macro_id`` is given."""
+    """Create a macro, or change one when ``macro_id`` is given. ``intent``: the customer intent it answers
+    (macro suggestions rank it first for that intent); empty or None: matched by its text only."""
     name, cleaned = _clean(name, bodies, languages)
+    intent = _clean_intent(intent)
     repo = MacroRepository(session, shop_id)
     if macro_id is None:
-        macro = Macro(shop_id=shop_id, name=name, bodies=cleaned, actions={})
+        macro = Macro(shop_id=shop_id, name=name, bodies=cleaned, intent=intent, actions={})
         session.add(macro)
     else:
         macro = await repo.get_or_404(macro_id)
         macro.name = name
         macro.bodies = cleaned
+        macro.intent = intent
     try:
         async with session.begin_nested():
             await session.flush()
@@ -148,7 +166,7 @@ async def save_macro(
         shop_id=shop_id,
         type="macro.created" if macro_id is None else "macro.updated",
         actor=actor,
-        data={"macro_id": macro.id, "languages": sorted(cleaned)},
+        data={"macro_id": macro.id, "languages": sorted(cleaned), "intent": intent},
     )
     return macro
 

@@ -41,4 +41,6 @@ class Macro(IdMixin, TimestampMixin, Base):
     shop_id: Mapped[int] = shop_fk()
     name: Mapped[str] = mapped_column(String(200))
     bodies: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the customer intent it answers (an NLU intent name); suggested first for that intent
+    intent: Mapped[str | None] = mapped_column(String(48), default=None)
     actions: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -298,7 +298,12 @@ async def reply(
     when the customer is known, sent to them in the review's conversation (opened if needed)."""
     text = text.strip()
     if not text or len(text) > REPLY_MAX:
-        raise ValidationFailed(f"a reply is 1–{REPLY_MAX} characters", details={"field": "text"})
+        raise ValidationFailed(
+            f"a reply is 1–{REPLY_MAX} characters",
+            details={"field": "text"},
+            reason="review_reply_length",
+            params={"max": REPLY_MAX},
+        )
     review = await ReviewRepository(session, shop_id).get_for_update(review_id)
     review.reply_text = text
     review.replied_at = utcnow()
@@ -314,7 +319,9 @@ async def reply(
                 channel = await reach_channel(session, shop_id, review.customer_id)
                 if channel is None:
                     raise ValidationFailed(
-                        "there is no channel to reach this customer on", details={"field": "text"}
+                        "there is no channel to reach this customer on",
+                        details={"field": "text"},
+                        reason="customer_unreachable",
                     )
                 opened = await conversations.open_conversation(
                     session,

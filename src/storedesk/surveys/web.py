@@ -22,6 +22,7 @@ from storedesk.surveys.models import SCALES, Survey, SurveyKind
 from storedesk.surveys.repository import ReviewRepository, SurveyResponseRepository
 from storedesk.web import templating, views
 from storedesk.web.deps import FLASH_COOKIE, AgentWeb, Web, WebRoute, base_context, redirect, undo
+from storedesk.web.errors import error_text
 from storedesk.web.i18n import _
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -273,7 +274,7 @@ async def review_reply(
         await undo(session, ctx)
         context = await _review_context(ctx, session, review_id)
         return render_page(
-            request, "review.html", {**context, "draft": text, "error": exc.message}, status_code=422
+            request, "review.html", {**context, "draft": text, "error": error_text(exc)}, status_code=422
         )
     return redirect(f"/app/reviews/{review_id}", flash=_("Reply sent."), request=request)
 

@@ -134,19 +134,34 @@ async def correct_intent(
 @router.get("/c/{conversation_id}/assistant/suggestion")
 async def suggestion(request: Request, ctx: AgentWeb, session: Session, conversation_id: int) -> Response:
     conversation = await InboxRepository(session, ctx.shop_id).get_or_404(conversation_id)
-    # only where the shop uses the assistant (answering or suggesting) and the customer waits
+    # a suggested reply only where the shop uses the assistant (answering or suggesting) and the customer
+    # waits; suggested macros for every open conversation of such a shop
     enabled = policies.parse(ctx.shop.policies, ctx.shop.languages).mode != "off"
     waiting = conversation.waiting_since is not None and conversation.status != ConversationStatus.closed
     await session.commit()  # the engine opens its own short transactions (SQLite has one connection)
+    db = get_db(request)
     found = (
-        await assistant.suggestion(get_db(request), shop_id=ctx.shop_id, conversation_id=conversation_id)
+        await assistant.suggestion(db, shop_id=ctx.shop_id, conversation_id=conversation_id)
         if enabled and waiting
         else None
+    )
+    # the suggested macros: with the suggestion, else (the customer is not waiting) on their own; none
+    # where the shop switched the assistant off
+    macros = (
+        found.macros
+        if found is not None
+        else await assistant.suggested_macros(db, shop_id=ctx.shop_id, conversation_id=conversation_id)
+        if enabled
+        else []
     )
     return page(
         request,
         "partials/assistant_suggestion.html",
-        {"s": found if found is not None and found.text else None, "conv_id": conversation_id},
+        {
+            "s": found if found is not None and found.text else None,
+            "macros": macros,
+            "conv_id": conversation_id,
+        },
     )
 
 

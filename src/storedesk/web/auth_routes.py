@@ -237,7 +237,9 @@ async def save_profile(
     ui_language: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     errors: dict[str, str] = {}
-    if not name.strip() or len(name.strip()) > 200:
+    try:
+        agents_service.clean_name(name)
+    except ValidationFailed:
         errors["name"] = _("Enter your name (at most 200 characters).")
     if ui_language and ui_language not in i18n.SUPPORTED_LANGUAGES:
         errors["ui_language"] = error_text(ValidationFailed("unknown language", reason="ui_language_unknown"))

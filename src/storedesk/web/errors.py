@@ -35,7 +35,16 @@ REASONS: dict[str, str] = {
     "tag_missing": N_("Type a tag to add."),
     "bulk_action_unknown": N_("Choose an action."),
     "bulk_snooze": N_("Snooze conversations one at a time."),
+    # KPI reports
+    "report_dates_reversed": N_("The end date is before the start date."),
+    "report_dates_range": N_("Dates are between %(min)s and %(max)s."),
+    "report_too_long": N_("A report covers at most %(max)s days."),
+    "report_group_by": N_("Group by one of: %(options)s."),
+    # reviews
+    "review_reply_length": N_("A reply has 1–%(max)s characters."),
+    "customer_unreachable": N_("There is no channel to reach this customer on."),
     # agents, teams, macros
+    "agent_name_blank": N_("Enter a name of 1–%(max)s characters, not only spaces."),
     "password_too_short": N_("The password needs at least %(min)s characters."),
     "agent_email_taken": N_("An agent with the email %(email)s already exists."),
     "self_demotion": N_("You cannot demote or deactivate yourself."),
@@ -46,6 +55,7 @@ REASONS: dict[str, str] = {
     "macro_language": N_("%(language)s is not one of the shop's languages."),
     "macro_variable_unknown": N_("Unknown variable: %(variables)s"),
     "macro_name_taken": N_("A macro named “%(name)s” already exists."),
+    "macro_intent_unknown": N_("%(intent)s is not a known customer question."),
     "ui_language_unknown": N_("Choose one of the offered languages."),
 }
 

@@ -291,9 +291,15 @@ async def save_macro(
     session: Session,
     name: Annotated[str, Form(max_length=300)] = "",
     macro_id: Annotated[str, Form(max_length=20)] = "",
+    intent: Annotated[str, Form(max_length=48)] = "",
 ) -> Response:
     bodies = await _macro_form(request)
-    values = {"name": name, "macro_id": macro_id, **{f"body_{k}": v for k, v in bodies.items()}}
+    values = {
+        "name": name,
+        "macro_id": macro_id,
+        "intent": intent,
+        **{f"body_{k}": v for k, v in bodies.items()},
+    }
     try:
         await macro_service.save_macro(
             session,
@@ -303,6 +309,7 @@ async def save_macro(
             name=name,
             bodies=bodies,
             macro_id=int(macro_id) if macro_id.isdigit() else None,
+            intent=intent,
         )
     except StoredeskError as exc:
         if exc.status_code == 404:

@@ -31,6 +31,8 @@ ADDRESS_FIELDS = (
     "country_code",
     "phone",
 )
+# countries where an address is complete without a postcode (Ireland: the Eircode is optional)
+ZIP_OPTIONAL_COUNTRIES = frozenset({"IE"})
 
 
 class Resource(StrEnum):

@@ -283,6 +283,33 @@
     ta.selectionStart = ta.selectionEnd = start + text.length;
     ta.dispatchEvent(new Event("input", { bubbles: true }));
   }
+  // a macro's text (variables filled for this conversation) at the caret; the select and the suggested
+  // macros above the composer both insert through here
+  function insertMacro(form, url) {
+    var ta = $("#c-text", form);
+    var warn = $("[data-macro-warning]", form);
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) {
+        insertAtCaret(ta, data.text);
+        ta.focus();
+        if (warn) {
+          warn.hidden = !data.missing.length;
+          warn.textContent = data.missing.length
+            ? (body.dataset.lang === "de" ? "Ohne Wert geblieben: " : "No value for: ") + data.missing.map(function (m) { return "{{" + m + "}}"; }).join(", ")
+            : "";
+        }
+      })
+      .catch(function () { toast(body.dataset.lang === "de" ? "Das Makro konnte nicht geladen werden." : "The macro could not be loaded.", true); });
+  }
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("[data-macro-insert]");
+    if (!button) return;
+    var form = $("[data-composer]");
+    if (!form) return;
+    ev.preventDefault();
+    insertMacro(form, button.dataset.url);
+  });
   function setupComposer() {
     var form = $("[data-composer]");
     if (!form || form.dataset.ready) return;
@@ -303,21 +330,7 @@
     var macro = $("[data-macro]", form);
     if (macro) macro.addEventListener("change", function () {
       if (!macro.value) return;
-      var warn = $("[data-macro-warning]", form);
-      fetch(macro.dataset.url + macro.value, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-        .then(function (data) {
-          insertAtCaret(ta, data.text);
-          ta.focus();
-          if (warn) {
-            warn.hidden = !data.missing.length;
-            warn.textContent = data.missing.length
-              ? (body.dataset.lang === "de" ? "Ohne Wert geblieben: " : "No value for: ") + data.missing.map(function (m) { return "{{" + m + "}}"; }).join(", ")
-              : "";
-          }
-        })
-        .catch(function () { toast(body.dataset.lang === "de" ? "Das Makro konnte nicht geladen werden." : "The macro could not be loaded.", true); })
-        .finally(function () { macro.value = ""; });
+      insertMacro(form, macro.dataset.url + macro.value).finally(function () { macro.value = ""; });
     });
 
     var files = $("[data-files]", form);
