@@ -281,27 +281,28 @@ async def generate(
             if len(pending) >= batch:
                 await flush()
         if orders_per_day:
-            async with db.transaction() as session:
-                placed = [_at_business_time(rng, day, zone) for _ in range(orders_per_day)]
-                await session.execute(
-                    insert(Order),
-                    [
-                        {
-                            "shop_id": t.shop_id,
-                            "number": f"{day:%y%m%d}{i:05d}",
-                            "customer_id": rng.choice(t.customers),
-                            "currency": "EUR",
-                            "financial_status": "paid",
-                            "fulfillment_status": "fulfilled",
-                            "subtotal_minor": 4900,
-                            "total_minor": 4900,
-                            "placed_at": p,
-                            "created_at": p,
-                            "updated_at": p,
-                        }
-                        for i, p in enumerate(placed)
-                        if p <= now
-                    ],
-                )
+            placed = [_at_business_time(rng, day, zone) for _ in range(orders_per_day)]
+            rows = [
+                {
+                    "shop_id": t.shop_id,
+                    "number": f"{day:%y%m%d}{i:05d}",
+                    "customer_id": rng.choice(t.customers),
+                    "currency": "EUR",
+                    "financial_status": "paid",
+                    "fulfillment_status": "fulfilled",
+                    "subtotal_minor": 4900,
+                    "total_minor": 4900,
+                    "placed_at": p,
+                    "created_at": p,
+                    "updated_at": p,
+                }
+                for i, p in enumerate(placed)
+                if p <= now
+            ]
+            # early in the day every order may still lie ahead: an empty executemany would insert one
+            # row of defaults
+            if rows:
+                async with db.transaction() as session:
+                    await session.execute(insert(Order), rows)
     await flush()
     return total
