@@ -14,9 +14,9 @@ import socket
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 
 from storedesk.db.session import Database
 from storedesk.jobs.models import Job, JobStatus
@@ -26,6 +26,9 @@ from storedesk.kit.time import utcnow
 log = logging.getLogger("storedesk.jobs")
 
 STALE_AFTER = timedelta(minutes=10)
+_jobs = cast(Table, Job.__table__)
+# the outcome of a job that succeeded (one shared object: :meth:`JobRunner.finish` groups them by identity)
+_DONE: dict[str, Any] = {"status": JobStatus.done.value}
 
 
 @dataclass(frozen=True)
@@ -57,28 +60,40 @@ class JobRunner:
         wakeup.set()
 
     async def claim(self, limit: int) -> list[Claimed]:
+        """Mark up to ``limit`` due jobs ``running`` for this worker, in one statement and transaction.
+
+        Core statements on a connection (no ORM session, no bulk-update bookkeeping): the runner does
+        this once per batch, on every worker, all day.
+        """
         now = utcnow()
-        async with self.db.transaction() as session:
-            due = (
-                select(Job.id)
-                .where(Job.status == JobStatus.queued, Job.run_at <= now)
-                .order_by(Job.run_at, Job.id)
-                .limit(limit)
+        due = (
+            select(_jobs.c.id)
+            .where(_jobs.c.status == JobStatus.queued.value, _jobs.c.run_at <= now)
+            .order_by(_jobs.c.run_at, _jobs.c.id)
+            .limit(limit)
+        )
+        if self.db.kind == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            update(_jobs)
+            .where(_jobs.c.id.in_(due.scalar_subquery()))
+            .values(
+                status=JobStatus.running.value,
+                locked_at=now,
+                locked_by=self.worker_id,
+                attempts=_jobs.c.attempts + 1,
             )
-            if self.db.kind == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            stmt = (
-                update(Job)
-                .where(Job.id.in_(due.scalar_subquery()))
-                .values(
-                    status=JobStatus.running,
-                    locked_at=now,
-                    locked_by=self.worker_id,
-                    attempts=Job.attempts + 1,
-                )
-                .returning(Job.id, Job.name, Job.payload, Job.shop_id, Job.attempts, Job.max_attempts)
+            .returning(
+                _jobs.c.id,
+                _jobs.c.name,
+                _jobs.c.payload,
+                _jobs.c.shop_id,
+                _jobs.c.attempts,
+                _jobs.c.max_attempts,
             )
-            rows = (await session.execute(stmt)).all()
+        )
+        async with self.db.engine.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
         return [Claimed(*row) for row in rows]
 
     async def recover_stale(self) -> int:
@@ -93,6 +108,11 @@ class JobRunner:
             return len(result.all())
 
     async def execute(self, job: Claimed) -> None:
+        """Run one claimed job and record its outcome."""
+        await self.finish([(job, await self.run_job(job))])
+
+    async def run_job(self, job: Claimed) -> dict[str, Any]:
+        """Run a claimed job's handler; returns the job row's new values (see :meth:`finish`)."""
         spec = registry.get(job.name)
         error: str | None = None
         permanent = False
@@ -115,32 +135,61 @@ class JobRunner:
             except Exception as exc:
                 error = "".join(traceback.format_exception_only(exc)).strip()
                 log.warning("job %s #%s attempt %s failed: %s", job.name, job.id, job.attempts, error)
-        async with self.db.transaction() as session:
-            if error is None:
-                values: dict[str, Any] = {
-                    "status": JobStatus.done,
-                    "finished_at": utcnow(),
-                    "last_error": None,
-                }
-            elif permanent or job.attempts >= job.max_attempts:
-                values = {"status": JobStatus.dead, "finished_at": utcnow(), "last_error": error}
-            else:
-                assert spec is not None
-                delay = backoff_delay(job.attempts, spec.backoff_seconds, spec.backoff_cap_seconds)
-                values = {
-                    "status": JobStatus.queued,
-                    "run_at": utcnow() + timedelta(seconds=delay),
-                    "last_error": error,
-                }
-            await session.execute(
-                update(Job).where(Job.id == job.id).values(locked_at=None, locked_by=None, **values)
-            )
+        if error is None:
+            return _DONE
+        if permanent or job.attempts >= job.max_attempts:
+            return {"status": JobStatus.dead.value, "last_error": error}
+        assert spec is not None
+        delay = backoff_delay(job.attempts, spec.backoff_seconds, spec.backoff_cap_seconds)
+        return {
+            "status": JobStatus.queued.value,
+            "run_at": utcnow() + timedelta(seconds=delay),
+            "last_error": error,
+        }
+
+    async def finish(self, outcomes: list[tuple[Claimed, dict[str, Any]]]) -> None:
+        """Record the outcomes of a batch in ONE transaction: every successful job in one ``UPDATE … WHERE
+        id IN (…)``, each failed one (rare) in its own statement.
+
+        A job whose handler committed but whose outcome is not recorded (the worker was killed in
+        between) is run again after :data:`STALE_AFTER` — as before batching, handlers are idempotent.
+        """
+        if not outcomes:
+            return
+        now = utcnow()
+        done = [job.id for job, values in outcomes if values is _DONE]
+        async with self.db.engine.begin() as conn:
+            if done:
+                await conn.execute(
+                    update(_jobs)
+                    .where(_jobs.c.id.in_(done))
+                    .values(
+                        status=JobStatus.done.value,
+                        finished_at=now,
+                        last_error=None,
+                        locked_at=None,
+                        locked_by=None,
+                    )
+                )
+            for job, values in outcomes:
+                if values is _DONE:
+                    continue
+                final = values["status"] == JobStatus.dead.value
+                await conn.execute(
+                    update(_jobs)
+                    .where(_jobs.c.id == job.id)
+                    .values(
+                        locked_at=None, locked_by=None, **values, **({"finished_at": now} if final else {})
+                    )
+                )
 
     async def run_once(self) -> int:
-        """Claim and run one batch; returns how many jobs ran."""
+        """Claim and run one batch; returns how many jobs ran. The batch's outcomes are recorded together
+        (:meth:`finish`): one claim and one bookkeeping transaction per batch, not per job."""
         claimed = await self.claim(self.concurrency)
         if claimed:
-            await asyncio.gather(*(self.execute(j) for j in claimed))
+            outcomes = await asyncio.gather(*(self.run_job(j) for j in claimed))
+            await self.finish(list(zip(claimed, outcomes, strict=True)))
         return len(claimed)
 
     async def drain(self, max_rounds: int = 1000) -> int:
