@@ -160,6 +160,9 @@ async def run(url: str, args: argparse.Namespace, tmp: Path) -> None:
     while i < total:
         if i >= args.warmup and args.phase == "ingest" and profiler is None:
             start_profile()
+        # the warm-up one at a time (the shop's first conversation creates its number sequence: concurrent
+        # first messages would race on it and retry later)
+        runner.concurrency = 1 if i < args.warmup else min(args.batch, total - i)
         statements.clear()
         w0, c0 = time.perf_counter(), time.process_time()
         ran = await runner.run_once()

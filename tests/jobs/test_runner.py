@@ -148,3 +148,26 @@ async def test_two_runners_never_run_the_same_job(db: Database) -> None:
     r1, r2 = JobRunner(db, concurrency=3), JobRunner(db, concurrency=3)
     await asyncio.gather(r1.drain(), r2.drain())
     assert sorted(c[1] for c in CALLS) == list(range(40))
+
+
+async def test_one_batch_records_each_jobs_own_outcome(db: Database) -> None:
+    """A claimed batch is recorded in one transaction: successes done, a failure back in the queue with its
+    error and attempt count, a permanent failure dead — each row with its own values."""
+    async with db.transaction() as s:
+        ok_1 = await enqueue(s, "test.flaky", {"n": 1, "succeed_on": 1})
+        retried = await enqueue(s, "test.flaky", {"n": 2, "succeed_on": 2})
+        ok_2 = await enqueue(s, "test.flaky", {"n": 3, "succeed_on": 1})
+        dead = await enqueue(s, "test.permanent", {"n": 4})
+    assert await JobRunner(db, concurrency=4).run_once() == 4
+    assert sorted(CALLS) == [("flaky", 1, 1), ("flaky", 2, 1), ("flaky", 3, 1), ("permanent", 4, 1)]
+    for j in (ok_1, ok_2):
+        row = await job_row(db, j.id)
+        assert (row.status, row.attempts, row.last_error, row.locked_by) == (JobStatus.done, 1, None, None)
+        assert row.finished_at is not None
+    row = await job_row(db, retried.id)
+    assert (row.status, row.attempts, row.last_error) == (JobStatus.queued, 1, "RuntimeError: boom 1")
+    assert (row.locked_at, row.locked_by, row.finished_at) == (None, None, None)
+    row = await job_row(db, dead.id)
+    assert (row.status, row.attempts) == (JobStatus.dead, 1)
+    assert row.last_error == "PermanentJobError: cannot ever work"
+    assert row.finished_at is not None and row.locked_by is None

@@ -527,8 +527,8 @@ async def ingest_message(
         name=message.name,
         language=message.language,
         default_region=shop.country,
+        lock=True,  # serialises work on one customer (two deliveries of a new customer: one conversation)
     )
-    await customers.lock_customer(session, shop_id=shop_id, customer_id=customer.id)
     actor = Actor("customer", customer.id)
     conversation = await _thread(
         session, shop_id=shop_id, channel=channel, customer_id=customer.id, message=message

@@ -28,13 +28,19 @@ class CustomerRepository(ShopRepository[Customer]):
         )
         return [int(i) for i in (await self.session.execute(stmt)).scalars()]
 
-    async def by_identity(self, kind: IdentityKind, value: str) -> Customer | None:
+    async def by_identity(
+        self, kind: IdentityKind, value: str, *, for_update: bool = False
+    ) -> Customer | None:
+        """``for_update``: lock the customer row found (``FOR UPDATE OF customers``), as
+        :meth:`get_for_update` would, in the same statement."""
         stmt = (
             self.select()
             .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
             .where(CustomerIdentity.shop_id == self.shop_id)
             .where(CustomerIdentity.kind == kind, CustomerIdentity.value == value)
         )
+        if for_update:
+            stmt = stmt.with_for_update(of=Customer)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def identities(self, customer_id: int) -> Sequence[CustomerIdentity]:

@@ -274,8 +274,12 @@ async def resolve_by_identities(
     language: str | None = None,
     default_region: str | None = None,
     actor: Actor = Actor("system"),
+    lock: bool = False,
 ) -> tuple[Customer, bool]:
     """The customer behind several handles of one sender (channel id first, then e.g. a pre-chat email).
+
+    ``lock``: the customer comes back locked as by :func:`lock_customer` — for a known handle the lookup
+    itself locks the row (one statement instead of two: inbound ingest, per message).
 
     The first handle that is already known decides; the other handles are attached to that customer
     when nobody owns them yet (a handle owned by another customer is left alone — that is a duplicate
@@ -294,13 +298,14 @@ async def resolve_by_identities(
     customer: Customer | None = None
     known: set[tuple[IdentityKind, str]] = set()
     for kind, value in normalised:
-        customer = await repo.by_identity(kind, value)
+        customer = await repo.by_identity(kind, value, for_update=lock)
         if customer is not None:
             known.add((kind, value))
         elif kind == IdentityKind.whatsapp:
-            customer = await repo.by_identity(IdentityKind.phone, value)
+            customer = await repo.by_identity(IdentityKind.phone, value, for_update=lock)
         if customer is not None:
             break
+    locked = lock and customer is not None
     created = False
     if customer is None:
         kind, value = normalised[0]
@@ -339,6 +344,8 @@ async def resolve_by_identities(
             await _attach_identity(session, customer, kind, value)
             if kind == IdentityKind.whatsapp and await repo.by_identity(IdentityKind.phone, value) is None:
                 await _attach_identity(session, customer, IdentityKind.phone, value)
+    if lock and not locked:  # created here, or found after losing the race to create it
+        await repo.get_for_update(customer.id)
     if name and not customer.name:
         customer.name = name
     if language and not customer.language:
