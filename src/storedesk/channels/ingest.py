@@ -530,7 +530,7 @@ async def ingest_message(
         lock=True,  # serialises work on one customer (two deliveries of a new customer: one conversation)
     )
     actor = Actor("customer", customer.id)
-    conversation = await _thread(
+    conversation, locked = await _thread(
         session, shop_id=shop_id, channel=channel, customer_id=customer.id, message=message
     )
     if conversation is None:
@@ -592,6 +592,7 @@ async def ingest_message(
         channel_id=channel.id,
         provider_message_id=None if is_system else message.provider_message_id,
         meta=meta,
+        locked=conversation if locked else None,
     )
     if survey_button is not None and created:
         await _answer_survey(session, shop_id, conversation.id, survey_button)
@@ -654,14 +655,15 @@ async def _usable(session: AsyncSession, shop_id: int, conversation_id: int | No
 
 async def _thread(
     session: AsyncSession, *, shop_id: int, channel: Channel, customer_id: int, message: InboundMessage
-) -> Conversation | None:
-    """Which conversation a message belongs to; None means a new one."""
+) -> tuple[Conversation | None, bool]:
+    """Which conversation a message belongs to (None: a new one), and whether it was read ``FOR UPDATE``
+    (then ``add_message`` need not read it again)."""
     hints = message.thread
     if hints.new_conversation:
-        return None
+        return None, False
     found = await _usable(session, shop_id, hints.conversation_id)
     if found is not None:
-        return found
+        return found, False
     kind = ChannelKind(channel.kind)
     if kind == ChannelKind.email:
         ids = [i for i in (hints.in_reply_to, *reversed(hints.references)) if i]
@@ -673,18 +675,19 @@ async def _thread(
                 session, shop_id=shop_id, channel_ids=email_channels, provider_message_ids=ids
             )
             if by_ids is not None and by_ids.status != ConversationStatus.closed:
-                return by_ids
-        return None
+                return by_ids, False
+        return None, False
     if kind == ChannelKind.webform:
-        return None
+        return None, False
     if kind == ChannelKind.chat:
         if hints.chat_session_id is not None:
             chat = await _chat_session(session, shop_id, hints.chat_session_id)
-            return await _usable(session, shop_id, chat.conversation_id)
-        return None
-    return await conversations.find_open_conversation(
-        session, shop_id=shop_id, customer_id=customer_id, channel_id=channel.id
+            return await _usable(session, shop_id, chat.conversation_id), False
+        return None, False
+    found = await conversations.find_open_conversation(
+        session, shop_id=shop_id, customer_id=customer_id, channel_id=channel.id, lock=True
     )
+    return found, found is not None
 
 
 async def _chat_session(session: AsyncSession, shop_id: int, chat_session_id: int) -> ChatSession:

@@ -88,15 +88,22 @@ class ConversationRepository(ShopRepository[Conversation]):
 
     async def get_for_update(self, ident: int) -> Conversation:
         """The row, locked, read in one statement with its :class:`ConversationFacts`."""
-        stmt = (
-            self.select()
-            .add_columns(*_facts_columns(self.shop_id))
-            .where(Conversation.id == ident)
-            .with_for_update(of=Conversation)
-        )
-        row = (await self.session.execute(stmt)).one_or_none()
-        if row is None:
+        conversation = await self.first_for_update(self.select().where(Conversation.id == ident))
+        if conversation is None:
             raise NotFound(self.label, ident)
+        return conversation
+
+    async def first_for_update(
+        self, stmt: Select[Conversation], *, refresh: bool = False
+    ) -> Conversation | None:
+        """The first row of ``stmt`` (one of :meth:`select`'s), locked, with its :class:`ConversationFacts`;
+        ``refresh``: overwrite the session's copy with the locked row's values."""
+        locked: Select[Any] = stmt.add_columns(*_facts_columns(self.shop_id)).with_for_update(of=Conversation)
+        if refresh:
+            locked = locked.execution_options(populate_existing=True)
+        row = (await self.session.execute(locked)).first()
+        if row is None:
+            return None
         conversation: Conversation = row[0]
         remember_facts(self.session, conversation.id, row[1], row[2])
         return conversation

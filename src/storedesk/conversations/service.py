@@ -135,8 +135,12 @@ async def add_message(
     provider_message_id: str | None = None,
     meta: dict[str, Any] | None = None,
     created_at: datetime | None = None,
+    locked: Conversation | None = None,
 ) -> tuple[Message, bool]:
     """Add a message to a conversation. Returns ``(message, created)``.
+
+    ``locked``: the conversation as the caller read it ``FOR UPDATE`` (refreshed) in this transaction,
+    with nothing changed since by statements that bypass the session — saves the locked read here.
 
     Inbound messages are deduplicated on ``(channel, provider_message_id)``: a redelivery returns the
     stored message and changes nothing. Outbound replies enqueue ``delivery.send`` in the same
@@ -169,7 +173,10 @@ async def add_message(
         customer_id = touched.customer_id
         channel_id = touched.channel_id
     else:
-        conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
+        if locked is not None and locked.id == conversation_id and locked.shop_id == shop_id:
+            conversation = locked
+        else:
+            conversation = await ConversationRepository(session, shop_id).get_for_update(conversation_id)
         if channel_id is not None and channel_id != conversation.channel_id:
             await ChannelRepository(session, shop_id).get_or_404(channel_id)  # another of the shop's channels
         else:
@@ -584,9 +591,12 @@ async def change_tags(
 
 
 async def find_open_conversation(
-    session: AsyncSession, *, shop_id: int, customer_id: int, channel_id: int
+    session: AsyncSession, *, shop_id: int, customer_id: int, channel_id: int, lock: bool = False
 ) -> Conversation | None:
-    """The customer's latest conversation on ``channel_id`` that is not closed (resolved ones reopen)."""
+    """The customer's latest conversation on ``channel_id`` that is not closed (resolved ones reopen).
+
+    ``lock``: read it ``FOR UPDATE`` (refreshed), ready to be handed to :func:`add_message` as ``locked``
+    (inbound ingest: one read of the conversation instead of two)."""
     stmt = (
         ConversationRepository(session, shop_id)
         .select()
@@ -598,6 +608,8 @@ async def find_open_conversation(
         .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
         .limit(1)
     )
+    if lock:
+        return await ConversationRepository(session, shop_id).first_for_update(stmt, refresh=True)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
