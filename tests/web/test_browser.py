@@ -28,6 +28,29 @@ def sign_in(browser: Any, server: LiveServer, email: str, *, locale: str = "en-G
     return page
 
 
+def open_customer_message(
+    browser: Any, server: LiveServer, *, sender_email: str, text: str, provider_message_id: str
+) -> tuple[Any, int]:
+    """A customer message arrives on the shop's API channel; the agent signs in and opens its
+    conversation. Returns the page and the conversation id."""
+    r = httpx.post(
+        f"{server.url}/api/v1/channels/{server.shop.channel_id}/inbound",
+        json={
+            "provider_message_id": provider_message_id,
+            "sender": {"kind": "email", "value": sender_email},
+            "text": text,
+        },
+        headers=server.shop.h("agent"),
+        timeout=30,
+    )
+    assert r.status_code in (200, 201), r.text
+    conversation_id = int(r.json()["conversation_id"])
+    page = sign_in(browser, server, "agent@live-shop.test")
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{server.url}/app/c/{conversation_id}")
+    return page, conversation_id
+
+
 def test_sign_in_reply_macro_and_no_script(browser: Any, live_server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
     page = context.new_page()

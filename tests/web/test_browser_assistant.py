@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -17,7 +16,7 @@ from storedesk.conversations.models import Message
 from storedesk.db.session import Database
 from tests.assistant import kit
 from tests.web.conftest import LiveServer, shot
-from tests.web.test_browser import TIMEOUT, sign_in
+from tests.web.test_browser import open_customer_message
 
 pytestmark = pytest.mark.browser
 
@@ -59,22 +58,13 @@ async def _agent_replies(server: LiveServer, conversation_id: int) -> list[tuple
 
 def test_the_agent_sees_the_turn_uses_the_suggestion_and_sends(browser: Any, live_server: LiveServer) -> None:
     anna = _run(_prepare(live_server))
-    r = httpx.post(
-        f"{live_server.url}/api/v1/channels/{live_server.shop.channel_id}/inbound",
-        json={
-            "provider_message_id": "browser-assistant-1",
-            "sender": {"kind": "email", "value": anna.email},
-            "text": "Hello, where is my order 7001?",
-        },
-        headers=live_server.shop.h("agent"),
-        timeout=30,
+    page, conversation_id = open_customer_message(
+        browser,
+        live_server,
+        sender_email=anna.email,
+        text="Hello, where is my order 7001?",
+        provider_message_id="browser-assistant-1",
     )
-    assert r.status_code in (200, 201), r.text
-    conversation_id = r.json()["conversation_id"]
-
-    page = sign_in(browser, live_server, "agent@live-shop.test")
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{live_server.url}/app/c/{conversation_id}")
     # the job runner inside the server hands the message to the assistant; the page updates live
     turn = page.locator(".ai-turn[data-turn-status=done]")
     turn.wait_for(timeout=30_000)

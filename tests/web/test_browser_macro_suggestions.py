@@ -8,7 +8,6 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 
 from storedesk.db.session import Database
@@ -16,7 +15,7 @@ from storedesk.kit.actor import Actor
 from storedesk.knowledge.macros import save_macro
 from tests.assistant import kit
 from tests.web.conftest import LiveServer, shot
-from tests.web.test_browser import TIMEOUT, sign_in
+from tests.web.test_browser import open_customer_message
 
 pytestmark = pytest.mark.browser
 
@@ -64,22 +63,13 @@ def test_the_sidebar_suggests_the_fitting_macro_and_one_click_inserts_it(
     browser: Any, live_server: LiveServer
 ) -> None:
     anna = _run(_prepare(live_server))
-    r = httpx.post(
-        f"{live_server.url}/api/v1/channels/{live_server.shop.channel_id}/inbound",
-        json={
-            "provider_message_id": "browser-macro-1",
-            "sender": {"kind": "email", "value": anna.email},
-            "text": "Hello, where is my order 7101?",
-        },
-        headers=live_server.shop.h("agent"),
-        timeout=30,
+    page, _ = open_customer_message(
+        browser,
+        live_server,
+        sender_email=anna.email,
+        text="Hello, where is my order 7101?",
+        provider_message_id="browser-macro-1",
     )
-    assert r.status_code in (200, 201), r.text
-    conversation_id = r.json()["conversation_id"]
-
-    page = sign_in(browser, live_server, "agent@live-shop.test")
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{live_server.url}/app/c/{conversation_id}")
     box = page.locator("[data-macro-suggestions]")
     box.wait_for(timeout=30_000)
     buttons = box.locator("[data-macro-insert]")
